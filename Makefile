@@ -1,0 +1,48 @@
+# tern: thin wrapper around CMake. `make` builds, `make demo` shows the
+# simulator, `make test` runs everything (normal build, then ASan+UBSan).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+CMAKE      ?= cmake
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all build deps demo test test-normal test-asan format format-check clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+$(BUILD)/CMakeCache.txt:
+	@scripts/deps.sh build
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_C_COMPILER=$${CC:-gcc}
+
+build: $(BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@scripts/demo.sh $(BUILD)/tern
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory test-normal
+	@$(MAKE) --no-print-directory test-asan
+
+test-normal: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan:
+	$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=clang -DTERN_SANITIZE=ON
+	$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+format:
+	@scripts/format.sh fix
+
+format-check:
+	@scripts/format.sh check
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

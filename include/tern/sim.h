@@ -1,0 +1,107 @@
+/* tern sim: a simulated network with a virtual clock.
+ *
+ * Ports are network interfaces with an IPv4 address; tern_sim_join joins
+ * two ports with a link whose two directions each have their own seeded
+ * impairments (loss, duplication, reordering, delay, jitter, corruption,
+ * a rate limit with a drop-tail queue). A frame sent on a port goes over
+ * the link joined to the port that owns its destination address.
+ *
+ * Everything runs on virtual time: tern_sim_run() jumps the clock from one
+ * event to the next (a frame arriving, a callback, a node's deadline), so
+ * hours of protocol time take milliseconds. The same seed and the same
+ * calls give the same run, byte for byte.
+ */
+#ifndef TERN_SIM_H
+#define TERN_SIM_H
+
+#include <tern/link.h>
+#include <tern/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tern_sim tern_sim;
+typedef struct tern_stack tern_stack;
+
+/* One direction of a link. All-zero means a perfect wire: no delay, no
+ * loss, unlimited rate. Probabilities are in [0, 1]. */
+typedef struct tern_sim_path {
+	tern_time delay;	 /* one-way propagation delay */
+	tern_time jitter;	 /* extra delay, uniform in [0, jitter] */
+	double loss;		 /* frame dropped */
+	double dup;		 /* frame delivered twice */
+	double reorder;		 /* frame held back by reorder_delay */
+	tern_time reorder_delay; /* 0: 2 * delay + 1 ms */
+	double corrupt;		 /* one random bit of the frame flipped */
+	uint64_t rate_bps;	 /* serialisation rate; 0 = unlimited */
+	size_t queue_bytes;	 /* queue limit with a rate; 0 = 256 KiB */
+} tern_sim_path;
+
+/* What happened to the frames that entered one direction of a link. */
+typedef struct tern_sim_path_stats {
+	uint64_t frames, bytes;
+	uint64_t lost, duplicated, reordered, corrupted, queue_drops;
+	uint64_t delivered;
+} tern_sim_path_stats;
+
+/* A new network; its clock starts at 0. NULL on allocation failure. */
+TERN_API tern_sim *tern_sim_new(uint64_t seed);
+/* Frees the network, its ports, links and frames in flight. Stacks and
+ * wrappers attached to ports must be freed first. */
+TERN_API void tern_sim_free(tern_sim *sim);
+
+TERN_API tern_time tern_sim_now(const tern_sim *sim);
+TERN_API uint64_t tern_sim_seed(const tern_sim *sim);
+
+/* A network interface with address addr (host order). The port belongs to
+ * the network: destroying it (directly or through a wrapper) is a no-op;
+ * tern_sim_free releases it. NULL on allocation failure. */
+TERN_API tern_link *tern_sim_port(tern_sim *sim, uint32_t addr, uint32_t mtu);
+
+/* Joins ports a and b: ab impairs frames from a to b, ba the reverse (NULL
+ * for a perfect direction). Returns a link index >= 0 for the other calls,
+ * or TERN_ERR_INVAL (not ports of this network, or already joined). */
+TERN_API int tern_sim_join(tern_sim *sim, tern_link *a, tern_link *b,
+			   const tern_sim_path *ab, const tern_sim_path *ba);
+/* Changes the impairments of one direction (dir 0: a->b, 1: b->a) from now
+ * on; frames already in flight keep their fate. */
+TERN_API int tern_sim_set_path(tern_sim *sim, int link, int dir,
+			       const tern_sim_path *path);
+TERN_API int tern_sim_path_stats_get(const tern_sim *sim, int link, int dir,
+				     tern_sim_path_stats *out);
+
+/* Something with its own deadlines that the clock must wake. */
+typedef struct tern_sim_node_ops {
+	tern_time (*next_deadline)(void *ctx); /* TERN_TIME_NONE: none */
+	void (*run)(void *ctx, tern_time now); /* called when due */
+} tern_sim_node_ops;
+
+TERN_API int tern_sim_add_node(tern_sim *sim, const tern_sim_node_ops *ops,
+			       void *ctx);
+TERN_API void tern_sim_remove_node(tern_sim *sim, void *ctx);
+
+/* Puts stack on the network: attaches it to link (a port, or a wrapper
+ * around one) and lets the clock run its timers. */
+TERN_API int tern_sim_add_stack(tern_sim *sim, tern_stack *stack,
+				tern_link *link);
+
+/* Calls fn(arg, now) once at time t (>= now). */
+TERN_API int tern_sim_at(tern_sim *sim, tern_time t,
+			 void (*fn)(void *arg, tern_time now), void *arg);
+
+/* Delivers a crafted frame to port at time t, as if it arrived from the
+ * wire (no impairment). The frame is copied. */
+TERN_API int tern_sim_inject(tern_sim *sim, tern_link *port, const void *frame,
+			     size_t len, tern_time t);
+
+/* Runs events in time order until nothing is pending (returns 1: idle) or
+ * the next event lies beyond `until` (returns 0, clock set to until).
+ * Events at one instant run in this order: frames (in the order they were
+ * sent), callbacks, node deadlines (in the order nodes were added). */
+TERN_API int tern_sim_run(tern_sim *sim, tern_time until);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,93 @@
+/* tern: basic types shared by every layer.
+ *
+ * Time is a count of nanoseconds on a monotonic clock, passed into every
+ * entry point that may act on it; the engine never reads a clock itself.
+ */
+#ifndef TERN_TYPES_H
+#define TERN_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define TERN_API __attribute__((visibility("default")))
+#else
+#define TERN_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Nanoseconds on a monotonic clock (virtual time on the simulator). */
+typedef uint64_t tern_time;
+
+#define TERN_TIME_NONE UINT64_MAX
+#define TERN_USEC ((tern_time)1000)
+#define TERN_MSEC ((tern_time)1000000)
+#define TERN_SEC ((tern_time)1000000000)
+
+/* Errors: 0 or one of these negative codes. Each maps to the errno a
+ * socket user knows (see tern_err_to_errno). */
+#define TERN_ERRORS(X)                                                         \
+	X(INVAL, -1, "invalid argument")                                       \
+	X(NOMEM, -2, "out of memory")                                          \
+	X(AGAIN, -3, "operation would block")                                  \
+	X(REFUSED, -4, "connection refused")                                   \
+	X(RESET, -5, "connection reset by peer")                               \
+	X(TIMEDOUT, -6, "connection timed out")                                \
+	X(PIPE, -7, "broken pipe")                                             \
+	X(ADDRINUSE, -8, "address already in use")                             \
+	X(NOTCONN, -9, "not connected")                                        \
+	X(ISCONN, -10, "already connected")                                    \
+	X(CLOSING, -11, "connection closing")                                  \
+	X(STATE, -12, "operation not valid in this state")                     \
+	X(ADDRNOTAVAIL, -13, "address not available")                          \
+	X(NOBUFS, -14, "no buffer space")                                      \
+	X(ALREADY, -15, "operation already in progress")                       \
+	X(ABORTED, -16, "connection aborted")                                  \
+	X(IO, -17, "input/output error")                                       \
+	X(NOENT, -18, "no such file or device")
+
+enum tern_err {
+	TERN_OK = 0,
+#define TERN_ERR_ENUM(name, code, text) TERN_ERR_##name = code,
+	TERN_ERRORS(TERN_ERR_ENUM)
+#undef TERN_ERR_ENUM
+};
+
+/* A short English description of an error code (0 gives "success"). */
+TERN_API const char *tern_strerror(int err);
+/* The errno value with the same meaning (ECONNREFUSED for REFUSED ...). */
+TERN_API int tern_err_to_errno(int err);
+
+/* An IPv4 address and port, both in host byte order. */
+typedef struct tern_endpoint {
+	uint32_t addr;
+	uint16_t port;
+} tern_endpoint;
+
+/* One piece of a frame being sent: frames are written as a short list of
+ * pieces (headers, then payload straight from a send buffer). */
+typedef struct tern_iov {
+	const void *base;
+	size_t len;
+} tern_iov;
+
+/* Memory comes from the caller: the stack allocates only through these. */
+typedef struct tern_allocator {
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *ptr, size_t size);
+	void *ctx;
+} tern_allocator;
+
+/* "10.0.0.1" <-> host-order address. Parse returns 0 or TERN_ERR_INVAL. */
+TERN_API int tern_addr_parse(const char *text, uint32_t *addr);
+/* Writes "a.b.c.d" into buf (at least 16 bytes); returns buf. */
+TERN_API char *tern_addr_format(uint32_t addr, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

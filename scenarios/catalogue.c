@@ -1,0 +1,6 @@
+/* placeholder until the scenario catalogue lands */
+int tern_scenarios_placeholder(void);
+int tern_scenarios_placeholder(void)
+{
+	return 0;
+}

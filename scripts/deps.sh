@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Make sure the Debian packages that building and testing tern need are here.
+# As root: installs what is missing (apt-get update first). Otherwise: names
+# exactly the missing packages and fails, so nothing runs half-equipped.
+#
+# Usage: scripts/deps.sh build|test
+set -euo pipefail
+
+build_pkgs=(cmake make gcc clang pkg-config libcmocka-dev)
+test_pkgs=(clang-format tshark libclang-rt-14-dev python3)
+
+want=("${build_pkgs[@]}")
+[ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "tern: missing Debian packages: ${missing[*]}" >&2
+  echo "tern: install them with: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "tern: installing missing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
