@@ -1,4 +1,100 @@
-int main(void)
+/* tern: the command line. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
 {
-	return 0;
+	fprintf(out,
+		"usage: tern COMMAND [ARGS]\n"
+		"\n"
+		"commands:\n"
+		"  scenario list               the connection scenarios\n"
+		"  scenario run NAME [opts]    run one on the simulator and "
+		"print its timeline\n"
+		"  help                        this text\n"
+		"\n"
+		"Run 'tern scenario help' for the options of a command.\n");
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tern: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool cli_parse_u64(const char *what, const char *text, uint64_t max,
+		   uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	if (!text || !*text || *text == '-') {
+		cli_error("%s: expected a whole number, got '%s'", what,
+			  text ? text : "");
+		return false;
+	}
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || *end || v > max) {
+		cli_error("%s: '%s' is not a whole number from 0 to %llu", what,
+			  text, (unsigned long long)max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool cli_parse_double(const char *what, const char *text, double lo, double hi,
+		      double *out)
+{
+	char *end;
+
+	errno = 0;
+	double v = text && *text ? strtod(text, &end) : NAN;
+	if (!text || !*text || errno || *end || !(v >= lo && v <= hi)) {
+		cli_error("%s: '%s' is not a number from %g to %g", what,
+			  text ? text : "", lo, hi);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool cli_parse_ms(const char *what, const char *text, tern_time *out)
+{
+	double ms;
+
+	if (!cli_parse_double(what, text, 0, 3600e3, &ms))
+		return false;
+	*out = (tern_time)(ms * (double)TERN_MSEC + 0.5);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "scenario") == 0)
+		return cmd_scenario(argc - 1, argv + 1);
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	cli_error("unknown command '%s'", cmd);
+	usage(stderr);
+	return 2;
 }

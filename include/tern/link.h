@@ -78,9 +78,14 @@ static inline void tern_link_destroy(tern_link *link)
 /* Wraps inner: every frame sent through the wrapper and every frame inner
  * delivers is appended to a pcap file (microsecond timestamps taken from
  * `now`, so a simulated run gives a byte-identical file for a seed), then
- * passed on. Destroying the wrapper flushes and closes the file and
- * destroys inner. Returns NULL and sets *err (TERN_ERR_IO, NOMEM) on
- * failure. */
+ * passed on. The file is classic libpcap format in host byte order (magic
+ * 0xa1b2c3d4, version 2.4, snaplen 262144), readable by tcpdump and
+ * Wireshark. The wrapper takes over inner's receive hook (install yours on
+ * the wrapper) and has inner's mtu and name. Destroying the wrapper
+ * flushes and closes the file, clears inner's receive hook and destroys
+ * inner. Returns NULL, leaves inner untouched and sets *err (when err is
+ * not NULL) to TERN_ERR_IO (the file cannot be created), TERN_ERR_NOMEM
+ * or TERN_ERR_INVAL (inner or path NULL) on failure. */
 TERN_API tern_link *tern_pcap_wrap(tern_link *inner, const char *path,
 				   int linktype, int *err);
 

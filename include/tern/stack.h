@@ -1,0 +1,194 @@
+/* tern stack: one host's TCP/IP, driven by the caller.
+ *
+ * A stack owns its connections, listeners, timers, counters and settings.
+ * It does no I/O of its own: the caller attaches a link, feeds received
+ * frames with tern_stack_input(), runs due timers with tern_stack_run(),
+ * and asks tern_stack_next_deadline() when to come back. Every entry point
+ * takes `now`. Two stacks live happily in one process.
+ *
+ * Connections are tern_conn handles. A handle stays valid until the
+ * application gives it up with tern_tcp_close() or tern_tcp_abort(); the
+ * connection may live on after that (FIN_WAIT_2, TIME_WAIT ...) owned by
+ * the stack, as an orphan.
+ */
+#ifndef TERN_STACK_H
+#define TERN_STACK_H
+
+#include <tern/link.h>
+#include <tern/stats.h>
+#include <tern/trace.h>
+#include <tern/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tern_stack tern_stack;
+typedef struct tern_conn tern_conn;
+
+/* Settings, with Linux's names, units and defaults (see
+ * Documentation/networking/ip-sysctl.rst), plus the few constants Linux
+ * compiles in (RTO bounds, delayed-ACK time) that tern lets you change. */
+typedef struct tern_settings {
+	int tcp_syn_retries;	/* 6: SYN retransmissions before giving up */
+	int tcp_synack_retries; /* 5: SYN+ACK retransmissions */
+	int tcp_retries2;	/* 15: data retransmissions (as a time bound) */
+	int tcp_orphan_retries; /* 0 (means 8): probes for orphans */
+	int tcp_fin_timeout;	/* 60 s: orphaned FIN_WAIT_2 lifetime */
+	int tcp_keepalive_time; /* 7200 s idle before the first probe */
+	int tcp_keepalive_intvl;    /* 75 s between probes */
+	int tcp_keepalive_probes;   /* 9 unanswered probes close */
+	int tcp_rmem[3];	    /* 4096 131072 6291456 bytes */
+	int tcp_wmem[3];	    /* 4096 16384 4194304 bytes */
+	int somaxconn;		    /* 4096: cap on a listener's backlog */
+	int ip_local_port_range[2]; /* 32768 60999 */
+	int ip_default_ttl;	    /* 64 */
+	uint32_t msl_ms;	    /* 30000: TIME_WAIT lasts 2 MSL = 60 s */
+	uint32_t rto_initial_ms;    /* 1000 (RFC 6298 2.1) */
+	uint32_t rto_min_ms;	    /* 200 (Linux TCP_RTO_MIN) */
+	uint32_t rto_max_ms;	    /* 120000 (Linux TCP_RTO_MAX) */
+	uint32_t delack_ms;	    /* 40 (Linux TCP_DELACK_MIN) */
+} tern_settings;
+
+TERN_API void tern_settings_default(tern_settings *s);
+
+typedef struct tern_stack_config {
+	const char *name;	       /* for traces: "client", "server" */
+	uint32_t addr;		       /* our IPv4 address, host order */
+	const tern_settings *settings; /* NULL: defaults */
+	const tern_allocator *alloc;   /* NULL: malloc/free */
+	/* Secret for ISNs (RFC 6528) and ephemeral ports (RFC 6056). Real
+	 * links pass random bytes; the simulator derives it from its seed
+	 * so runs repeat exactly. */
+	uint64_t secret[2];
+} tern_stack_config;
+
+/* NULL on allocation failure or a bad setting. */
+TERN_API tern_stack *tern_stack_new(const tern_stack_config *cfg);
+/* Frees every connection (silently, nothing is sent) and the stack. The
+ * link is not destroyed. */
+TERN_API void tern_stack_free(tern_stack *stack);
+
+/* Sends through link from now on, and takes the frames it delivers. */
+TERN_API void tern_stack_attach(tern_stack *stack, tern_link *link);
+
+/* One received IPv4 packet. Bad packets are counted and dropped. */
+TERN_API void tern_stack_input(tern_stack *stack, const uint8_t *pkt,
+			       size_t len, tern_time now);
+/* Runs every timer due at now. */
+TERN_API void tern_stack_run(tern_stack *stack, tern_time now);
+/* When tern_stack_run next has work (TERN_TIME_NONE: no timer pending).
+ * Never later than the earliest deadline; it may be earlier. */
+TERN_API tern_time tern_stack_next_deadline(tern_stack *stack);
+
+TERN_API const tern_stats *tern_stack_stats(const tern_stack *stack);
+TERN_API const tern_settings *tern_stack_settings(const tern_stack *stack);
+TERN_API const char *tern_stack_name(const tern_stack *stack);
+TERN_API uint32_t tern_stack_addr(const tern_stack *stack);
+/* Connections alive in any state but CLOSED, listeners included. */
+TERN_API size_t tern_stack_conn_count(const tern_stack *stack);
+/* Bytes currently allocated through the stack's allocator. */
+TERN_API size_t tern_stack_mem_in_use(const tern_stack *stack);
+
+/* Up to 4 hooks per stack; each sees every event. */
+TERN_API int tern_stack_add_trace(tern_stack *stack, tern_trace_fn fn,
+				  void *ctx);
+
+/* ---- connections ---- */
+
+enum tern_event {
+	TERN_EV_READABLE = 1u << 0,  /* data, or end of stream, to read */
+	TERN_EV_WRITABLE = 1u << 1,  /* send buffer has room */
+	TERN_EV_CONNECTED = 1u << 2, /* handshake complete */
+	TERN_EV_ACCEPT = 1u << 3,    /* listener: a connection to accept */
+	TERN_EV_CLOSED = 1u << 4,    /* reached CLOSED (see the error) */
+	TERN_EV_ERROR = 1u << 5,     /* refused, reset or timed out */
+};
+
+typedef void (*tern_event_fn)(tern_conn *conn, unsigned events, void *user,
+			      tern_time now);
+
+/* Options for a new connection or listener (accepted connections inherit
+ * their listener's). Zero means the default. */
+typedef struct tern_conn_opts {
+	uint16_t local_port; /* connect: 0 picks an ephemeral port */
+	bool nodelay;	     /* disable Nagle (TCP_NODELAY) */
+	bool keepalive;	     /* SO_KEEPALIVE */
+	uint32_t sndbuf;     /* bytes; default tcp_wmem[1] */
+	uint32_t rcvbuf;     /* bytes; default tcp_rmem[1] */
+	tern_event_fn on_event;
+	void *user;
+} tern_conn_opts;
+
+/* Passive OPEN on port (any local address). backlog caps the queue of
+ * completed connections (<= somaxconn). Errors: ADDRINUSE, INVAL, NOMEM. */
+TERN_API tern_conn *tern_tcp_listen(tern_stack *stack, uint16_t port,
+				    int backlog, const tern_conn_opts *opts,
+				    tern_time now, int *err);
+/* The next completed connection, or NULL with *err = AGAIN. */
+TERN_API tern_conn *tern_tcp_accept(tern_conn *listener, int *err);
+/* Active OPEN: sends SYN. Errors: ADDRINUSE (4-tuple taken),
+ * ADDRNOTAVAIL (no ephemeral port left), INVAL, NOMEM. */
+TERN_API tern_conn *tern_tcp_connect(tern_stack *stack,
+				     const tern_endpoint *remote,
+				     const tern_conn_opts *opts, tern_time now,
+				     int *err);
+
+/* SEND: queues up to len bytes; returns the count queued, or AGAIN (buffer
+ * full), PIPE (sending side shut down), NOTCONN, or the connection's error.
+ * Data queued before the handshake completes goes out after it. */
+TERN_API ptrdiff_t tern_tcp_send(tern_conn *conn, const void *buf, size_t len,
+				 tern_time now);
+/* RECEIVE: up to len bytes; 0 at end of stream; AGAIN when nothing yet;
+ * RESET, TIMEDOUT, REFUSED when the connection failed. */
+TERN_API ptrdiff_t tern_tcp_recv(tern_conn *conn, void *buf, size_t len,
+				 tern_time now);
+
+enum { TERN_SHUT_RD = 1, TERN_SHUT_WR = 2, TERN_SHUT_RDWR = 3 };
+/* shutdown(2): WR queues a FIN after the data (half-close); RD discards
+ * what arrives from now on. */
+TERN_API int tern_tcp_shutdown(tern_conn *conn, int how, tern_time now);
+/* CLOSE: the application is done with the handle. Sends FIN after queued
+ * data; with unread received data, sends RST instead (RFC 2525 2.17, as
+ * Linux). The connection finishes closing on its own. */
+TERN_API int tern_tcp_close(tern_conn *conn, tern_time now);
+/* ABORT: sends RST (in synchronized states) and frees at once. */
+TERN_API int tern_tcp_abort(tern_conn *conn, tern_time now);
+
+TERN_API int tern_tcp_set_nodelay(tern_conn *conn, bool on, tern_time now);
+TERN_API int tern_tcp_set_keepalive(tern_conn *conn, bool on, tern_time now);
+TERN_API void tern_tcp_set_callback(tern_conn *conn, tern_event_fn fn,
+				    void *user);
+
+/* Current readiness, poll-style: TERN_EV_* bits that hold now. */
+TERN_API unsigned tern_tcp_events(const tern_conn *conn);
+/* The connection's error (0, REFUSED, RESET, TIMEDOUT), kept until read
+ * here, like SO_ERROR. */
+TERN_API int tern_tcp_error(tern_conn *conn);
+
+/* STATUS (RFC 9293 3.10.6), with the figures `ss -i` shows. */
+typedef struct tern_tcp_info {
+	int state;
+	tern_endpoint local, remote;
+	uint64_t conn_id;
+	uint32_t iss, irs;
+	uint32_t snd_una, snd_nxt, snd_wnd;
+	uint32_t rcv_nxt, rcv_wnd;
+	uint32_t mss;		 /* effective send MSS */
+	uint32_t cwnd, ssthresh; /* bytes */
+	tern_time srtt, rttvar, rto;
+	uint32_t retransmits;	/* consecutive timeouts now */
+	uint64_t total_retrans; /* segments retransmitted */
+	uint64_t bytes_acked, bytes_received;
+	uint32_t snd_buf_used, snd_buf_size;
+	uint32_t rcv_buf_used, rcv_buf_size;
+	tern_time next_timer; /* TERN_TIME_NONE if none */
+} tern_tcp_info;
+
+TERN_API int tern_tcp_info_get(const tern_conn *conn, tern_tcp_info *out);
+TERN_API int tern_tcp_state(const tern_conn *conn);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

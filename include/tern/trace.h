@@ -1,0 +1,96 @@
+/* tern trace hooks: what the stack did, as events.
+ *
+ * Every state change, every segment sent or received and every dropped
+ * packet is reported to the hooks installed on a stack. Traces (JSON
+ * Lines), the timelines of `tern scenario` and the tests read from here,
+ * never from private fields.
+ */
+#ifndef TERN_TRACE_H
+#define TERN_TRACE_H
+
+#include <stdio.h>
+
+#include <tern/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* RFC 9293 states, in the RFC's order, so that ranges mean something:
+ * state >= TERN_TCP_ESTABLISHED is synchronized with data flowing. */
+enum tern_tcp_state {
+	TERN_TCP_CLOSED = 0,
+	TERN_TCP_LISTEN,
+	TERN_TCP_SYN_SENT,
+	TERN_TCP_SYN_RECEIVED,
+	TERN_TCP_ESTABLISHED,
+	TERN_TCP_FIN_WAIT_1,
+	TERN_TCP_FIN_WAIT_2,
+	TERN_TCP_CLOSE_WAIT,
+	TERN_TCP_CLOSING,
+	TERN_TCP_LAST_ACK,
+	TERN_TCP_TIME_WAIT,
+	TERN_TCP_STATE_COUNT
+};
+
+/* "ESTABLISHED", "FIN_WAIT_1", ... (the names of SCENARIOS.md). */
+TERN_API const char *tern_tcp_state_name(int state);
+
+enum tern_trace_kind {
+	TERN_TRACE_STATE, /* a connection changed state */
+	TERN_TRACE_SEG,	  /* a TCP segment went out or came in */
+	TERN_TRACE_DROP,  /* a received packet was dropped */
+};
+
+typedef struct tern_trace_event {
+	int kind;	  /* enum tern_trace_kind */
+	tern_time t;	  /* the `now` of the call that caused it */
+	const char *host; /* the stack's name */
+	union {
+		struct {
+			uint64_t conn_id; /* unique within the stack */
+			tern_endpoint local, remote;
+			int from, to;	   /* enum tern_tcp_state */
+			const char *cause; /* "connect", "rx SYN", "close" */
+		} state;
+		struct {
+			bool tx; /* sent (true) or received (false) */
+			tern_endpoint src, dst;
+			uint8_t flags; /* TERN_TCP_* */
+			uint32_t seq, ack;
+			uint32_t len; /* payload bytes */
+			uint16_t win; /* raw header field */
+			uint16_t mss; /* MSS option, 0 if absent */
+		} seg;
+		struct {
+			int reason; /* enum tern_drop_reason */
+			bool have_addrs;
+			tern_endpoint src, dst;
+		} drop;
+	};
+} tern_trace_event;
+
+typedef void (*tern_trace_fn)(void *ctx, const tern_trace_event *ev);
+
+/* A JSON Lines writer for trace events (the format every tern trace uses):
+ * one object per line with "t" (microseconds since `start`), "host", "ev",
+ * and the event's fields. Install tern_trace_json_hook with the writer as
+ * its context. */
+typedef struct tern_trace_json tern_trace_json;
+
+TERN_API tern_trace_json *tern_trace_json_open(const char *path,
+					       tern_time start, int *err);
+TERN_API tern_trace_json *tern_trace_json_stream(FILE *out, tern_time start);
+TERN_API void tern_trace_json_hook(void *writer, const tern_trace_event *ev);
+/* Flushes, closes (unless it was a stream) and frees the writer. */
+TERN_API void tern_trace_json_close(tern_trace_json *w);
+/* Writes one event as a JSON object (no newline) into buf; returns the
+ * length it needed, as snprintf does. */
+TERN_API int tern_trace_json_format(char *buf, size_t size,
+				    const tern_trace_event *ev,
+				    tern_time start);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,347 @@
+/* Running a scenario: two stacks on a simulated link, a recorder of
+ * everything they do, scripted faults, and small applications. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <tern/wire.h>
+
+#include "scenario.h"
+
+void scn_record(scn_run *r, const scn_event *e)
+{
+	if (r->nevents == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		scn_event *n = realloc(r->events, cap * sizeof(*n));
+		if (!n)
+			return; /* the run goes on; the record is short */
+		r->events = n;
+		r->cap = cap;
+	}
+	r->events[r->nevents++] = *e;
+}
+
+static void recorder(void *ctx, const tern_trace_event *ev)
+{
+	struct scn_hook *h = ctx;
+	scn_event e = {.ev = *ev, .host = h->host};
+
+	scn_record(h->run, &e);
+}
+
+tern_time scn_now(const scn_run *r)
+{
+	return tern_sim_now(r->sim);
+}
+
+/* ---- callbacks at a time ---- */
+
+struct at_call {
+	scn_run *run;
+	void (*fn)(scn_run *r, void *arg);
+	void *arg;
+};
+
+static void at_fire(void *arg, tern_time now)
+{
+	struct at_call *c = arg;
+	(void)now;
+	c->fn(c->run, c->arg);
+	free(c);
+}
+
+void scn_at(scn_run *r, tern_time t, void (*fn)(scn_run *r, void *arg),
+	    void *arg)
+{
+	struct at_call *c = malloc(sizeof(*c));
+	if (!c)
+		return;
+	*c = (struct at_call){r, fn, arg};
+	if (tern_sim_at(r->sim, t, at_fire, c) < 0)
+		free(c);
+}
+
+/* ---- scripted faults: a link wrapper on each stack's side ---- */
+
+typedef struct fault_link {
+	tern_link link;
+	tern_link *inner;
+	scn_run *run;
+	int host;
+} fault_link;
+
+struct held_frame {
+	fault_link *fl;
+	size_t len;
+	uint8_t data[];
+};
+
+static void held_send(void *arg, tern_time now)
+{
+	struct held_frame *h = arg;
+	tern_iov iov = {h->data, h->len};
+
+	tern_link_send(h->fl->inner, &iov, 1, now);
+	free(h);
+}
+
+static bool fault_matches(scn_fault *f, const uint8_t *frame, size_t len)
+{
+	tern_ipv4_hdr ip;
+	tern_tcp_hdr tcp;
+
+	if (tern_ipv4_parse(frame, len, &ip) ||
+	    tern_tcp_parse(ip.payload, ip.payload_len, 0, 0, false, &tcp))
+		return false;
+	if ((tcp.flags & f->flags_set) != f->flags_set ||
+	    (tcp.flags & f->flags_clear) ||
+	    (f->with_data && !tcp.payload_len) ||
+	    (f->no_data && tcp.payload_len))
+		return false;
+	return ++f->seen == f->nth || f->nth == 0;
+}
+
+static void hold(fault_link *fl, const uint8_t *frame, size_t len,
+		 tern_time when)
+{
+	struct held_frame *h = malloc(sizeof(*h) + len);
+
+	if (!h)
+		return;
+	h->fl = fl;
+	h->len = len;
+	memcpy(h->data, frame, len);
+	tern_sim_at(fl->run->sim, when, held_send, h);
+}
+
+/* Every rule sees every frame (so each counts its own matches); a frame
+ * goes out now unless a matching rule drops or holds it. */
+static int fault_send(tern_link *link, const tern_iov *iov, int n,
+		      tern_time now)
+{
+	fault_link *fl = (fault_link *)link;
+	uint8_t frame[TERN_FRAME_MAX];
+	size_t len = 0;
+	bool send_now = true;
+
+	for (int i = 0; i < n; i++) {
+		memcpy(frame + len, iov[i].base, iov[i].len);
+		len += iov[i].len;
+	}
+	for (int i = 0; i < fl->run->nfaults; i++) {
+		scn_fault *f = &fl->run->faults[i];
+		if (f->host != fl->host || !fault_matches(f, frame, len))
+			continue;
+		if (f->delay)
+			hold(fl, frame, len, now + f->delay);
+		if (!f->dup)
+			send_now = false;
+	}
+	if (!send_now)
+		return 0;
+	tern_iov one = {frame, len};
+	return tern_link_send(fl->inner, &one, 1, now);
+}
+
+static void fault_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
+{
+	fault_link *fl = ctx;
+	tern_link_deliver(&fl->link, frame, len, now);
+}
+
+static void fault_destroy(tern_link *link)
+{
+	fault_link *fl = (fault_link *)link;
+	tern_link_destroy(fl->inner);
+	free(fl);
+}
+
+static const tern_link_ops fault_ops = {fault_send, fault_destroy};
+
+static tern_link *fault_wrap(scn_run *r, int host, tern_link *inner)
+{
+	fault_link *fl = calloc(1, sizeof(*fl));
+	if (!fl)
+		return NULL;
+	fl->link.ops = &fault_ops;
+	fl->link.mtu = inner->mtu;
+	fl->link.name = inner->name;
+	fl->inner = inner;
+	fl->run = r;
+	fl->host = host;
+	tern_link_set_rx(inner, fault_rx, fl);
+	return &fl->link;
+}
+
+void scn_add_fault(scn_run *r, const scn_fault *f)
+{
+	if (r->nfaults < SCN_FAULTS_MAX)
+		r->faults[r->nfaults++] = *f;
+}
+
+/* ---- set-up and tear-down ---- */
+
+static tern_stack *make_stack(scn_run *r, int host)
+{
+	tern_stack_config cfg = {
+		.name = host == SCN_CLIENT ? "client" : "server",
+		.addr = host == SCN_CLIENT ? SCN_CLIENT_ADDR : SCN_SERVER_ADDR,
+		.secret = {r->params.seed * 2 + (uint64_t)host,
+			   0x7465726e ^ (uint64_t)host},
+	};
+	tern_stack *s = tern_stack_new(&cfg);
+	if (!s)
+		return NULL;
+	r->hooks[host] = (struct scn_hook){r, host};
+	tern_stack_add_trace(s, recorder, &r->hooks[host]);
+	if (r->json)
+		tern_stack_add_trace(s, tern_trace_json_hook, r->json);
+	return s;
+}
+
+static int make_network(scn_run *r)
+{
+	tern_time delay = r->params.delay ? r->params.delay : r->def->delay;
+	tern_sim_path path = {.delay = delay, .loss = r->params.loss};
+	int err = 0;
+
+	r->port[0] = tern_sim_port(r->sim, SCN_CLIENT_ADDR, 1500);
+	r->port[1] = tern_sim_port(r->sim, SCN_SERVER_ADDR, 1500);
+	if (!r->port[0] || !r->port[1])
+		return TERN_ERR_NOMEM;
+	r->link_id =
+		tern_sim_join(r->sim, r->port[0], r->port[1], &path, &path);
+	if (r->link_id < 0)
+		return r->link_id;
+	for (int h = 0; h < 2; h++) {
+		r->link[h] = fault_wrap(r, h, r->port[h]);
+		if (!r->link[h])
+			return TERN_ERR_NOMEM;
+	}
+	if (r->params.pcap) {
+		tern_link *p = tern_pcap_wrap(r->link[0], r->params.pcap,
+					      TERN_PCAP_LINKTYPE_IPV4, &err);
+		if (!p)
+			return err;
+		r->link[0] = p;
+	}
+	return 0;
+}
+
+static int setup(scn_run *r)
+{
+	int err = 0;
+
+	r->sim = tern_sim_new(r->params.seed);
+	if (!r->sim)
+		return TERN_ERR_NOMEM;
+	if (r->params.json) {
+		r->json = tern_trace_json_open(r->params.json, 0, &err);
+		if (!r->json)
+			return err;
+	}
+	if ((err = make_network(r)) < 0)
+		return err;
+	for (int h = 0; h < 2; h++) {
+		r->stack[h] = make_stack(r, h);
+		if (!r->stack[h])
+			return TERN_ERR_NOMEM;
+		tern_sim_add_stack(r->sim, r->stack[h], r->link[h]);
+	}
+	return 0;
+}
+
+void scn_free(scn_run *r)
+{
+	if (!r)
+		return;
+	for (int h = 0; h < 2; h++) {
+		tern_stack_free(r->stack[h]);
+		tern_link_destroy(r->link[h]);
+	}
+	tern_trace_json_close(r->json); /* after the stacks: their hook */
+	tern_sim_free(r->sim);
+	free(r->events);
+	free(r);
+}
+
+static bool same_segment(const tern_trace_event *tx, const tern_trace_event *rx)
+{
+	return rx->kind == TERN_TRACE_SEG && !rx->seg.tx &&
+	       rx->seg.seq == tx->seg.seq && rx->seg.ack == tx->seg.ack &&
+	       rx->seg.flags == tx->seg.flags && rx->seg.len == tx->seg.len &&
+	       rx->seg.src.port == tx->seg.src.port &&
+	       rx->seg.dst.port == tx->seg.dst.port && rx->t >= tx->t;
+}
+
+/* A transmitted segment that no receive matches was lost on the way.
+ * Identical segments (a retransmission and its original) are matched
+ * newest first, each to the earliest free arrival after it: if the
+ * original was lost, the retransmission takes the one arrival there is;
+ * if the network duplicated it, the later arrival is the copy. */
+/* Who put a segment on the wire: its sender, or for a forged one the end
+ * it claims to come from. */
+static int sender(const scn_event *e)
+{
+	return e->injected ? 1 - e->host : e->host;
+}
+
+static bool is_tx(const scn_event *e)
+{
+	return e->ev.kind == TERN_TRACE_SEG && (e->ev.seg.tx || e->injected);
+}
+
+static void mark_lost(scn_run *r)
+{
+	bool *used = calloc(r->nevents ? r->nevents : 1, sizeof(bool));
+	if (!used)
+		return;
+	for (size_t i = r->nevents; i-- > 0;) {
+		scn_event *tx = &r->events[i];
+		if (!is_tx(tx))
+			continue;
+		tx->lost = true;
+		for (size_t j = i + 1; j < r->nevents; j++) {
+			scn_event *rx = &r->events[j];
+			if (!used[j] && !is_tx(rx) && rx->host != sender(tx) &&
+			    same_segment(&tx->ev, &rx->ev)) {
+				used[j] = true;
+				tx->lost = false;
+				break;
+			}
+		}
+	}
+	/* An arrival no transmission accounts for is a late or duplicated
+	 * copy made by the network. */
+	for (size_t j = 0; j < r->nevents; j++) {
+		scn_event *rx = &r->events[j];
+		rx->copy =
+			rx->ev.kind == TERN_TRACE_SEG && !is_tx(rx) && !used[j];
+	}
+	free(used);
+}
+
+int scn_execute(const scn_def *def, const scn_params *params, scn_run **out)
+{
+	scn_run *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r)
+		return TERN_ERR_NOMEM;
+	r->def = def;
+	r->params = *params;
+	int err = setup(r);
+	if (err == 0)
+		err = def->run(r);
+	mark_lost(r);
+	if (err < 0) {
+		scn_free(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+int scn_run_until(scn_run *r, tern_time until)
+{
+	return tern_sim_run(r->sim, until);
+}

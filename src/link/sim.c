@@ -1,0 +1,791 @@
+/* tern sim: a simulated network on a virtual clock.
+ *
+ * Frames travel between ports over links; each direction of a link is a
+ * chain of small impairment steps (loss -> corruption -> rate limit ->
+ * delay/jitter -> reorder -> duplication), in the manner of quicly's test
+ * network, ending in an event on a binary min-heap. tern_sim_run() pops
+ * events in (time, kind, sequence) order and wakes nodes at their
+ * deadlines. Nothing here reads a clock, calls rand() or depends on
+ * addresses, so a seed and a sequence of calls give one run, byte for byte.
+ *
+ * The simulator is a test device, not the engine: it allocates with plain
+ * malloc/free.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tern/link.h>
+#include <tern/sim.h>
+
+#define DEFAULT_QUEUE_BYTES ((size_t)256 * 1024)
+#define IPV4_HEADER_MIN 20
+#define IPV4_DST_OFFSET 16
+#define GOLDEN 0x9e3779b97f4a7c15ull
+
+/* ---- randomness: splitmix64 ---- */
+
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t next64(uint64_t *state)
+{
+	*state += GOLDEN;
+	return mix64(*state);
+}
+
+/* One stream per direction, keyed by (seed, link, dir) only: adding a link
+ * or retuning one direction leaves every other stream as it was. */
+static uint64_t stream_key(uint64_t seed, size_t link, int dir)
+{
+	return mix64(seed ^ mix64(GOLDEN * (2 * (uint64_t)link + dir + 1)));
+}
+
+/* True with probability p: the top 53 bits as a double in [0, 1). */
+static bool chance(uint64_t r, double p)
+{
+	return (double)(r >> 11) * 0x1.0p-53 < p;
+}
+
+/* Uniform in [0, max]; the modulo bias (< max / 2^64) does not matter. */
+static uint64_t upto(uint64_t r, uint64_t max)
+{
+	return max == UINT64_MAX ? r : r % (max + 1);
+}
+
+static tern_time add_time(tern_time a, tern_time b)
+{
+	/* Saturate below TERN_TIME_NONE: an event is always at a real time. */
+	return a > TERN_TIME_NONE - 1 - b ? TERN_TIME_NONE - 1 : a + b;
+}
+
+/* ---- the network's objects ---- */
+
+struct port {
+	tern_link link; /* first: a tern_link * is a struct port * */
+	tern_sim *sim;
+	uint32_t addr;
+	uint64_t unroutable;
+	char name[32];
+};
+
+/* One direction of a link: its settings, counters and random stream. */
+struct dir {
+	tern_sim_path path;
+	tern_sim_path_stats stats;
+	uint64_t rng;
+	tern_time busy_until; /* the serialisation queue drains at this time */
+	struct port *to;
+};
+
+struct simlink {
+	struct port *end[2];
+	struct dir dir[2]; /* dir[0]: end[0] -> end[1] */
+};
+
+/* The kind orders events at one instant: frames before callbacks. */
+enum ev_kind { EV_FRAME, EV_CALL };
+
+struct event {
+	tern_time t;
+	uint64_t seq;
+	enum ev_kind kind;
+	union {
+		struct {
+			struct port *to;
+			uint8_t *data;
+			size_t len;
+			int link, dir; /* link -1: injected */
+		} frame;
+		struct {
+			void (*fn)(void *arg, tern_time now);
+			void *arg;
+		} call;
+	};
+};
+
+struct node {
+	tern_sim_node_ops ops;
+	void *ctx;
+	bool live; /* removal during a run only clears this */
+};
+
+struct tern_sim {
+	tern_time now;
+	uint64_t seed;
+	uint64_t seq; /* global insertion order of events */
+	struct port **ports;
+	size_t nports, cap_ports;
+	struct simlink *links;
+	size_t nlinks, cap_links;
+	struct node *nodes;
+	size_t nnodes, cap_nodes;
+	struct event *heap;
+	size_t nheap, cap_heap;
+	bool running;
+};
+
+/* Makes room for `need` elements of `size` bytes; NULL leaves arr as is. */
+static void *reserve(void *arr, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 8;
+
+	if (need <= *cap)
+		return arr;
+	while (n < need)
+		n *= 2;
+	arr = realloc(arr, n * size);
+	if (arr)
+		*cap = n;
+	return arr;
+}
+
+/* ---- the event heap ---- */
+
+static bool before(const struct event *a, const struct event *b)
+{
+	if (a->t != b->t)
+		return a->t < b->t;
+	if (a->kind != b->kind)
+		return a->kind < b->kind;
+	return a->seq < b->seq;
+}
+
+static void swap_events(struct event *a, struct event *b)
+{
+	struct event tmp = *a;
+	*a = *b;
+	*b = tmp;
+}
+
+static int push_event(tern_sim *sim, struct event ev)
+{
+	struct event *h;
+	size_t i;
+
+	h = reserve(sim->heap, &sim->cap_heap, sim->nheap + 1, sizeof(*h));
+	if (!h)
+		return TERN_ERR_NOMEM;
+	sim->heap = h;
+	ev.seq = sim->seq++;
+	i = sim->nheap++;
+	h[i] = ev;
+	while (i > 0 && before(&h[i], &h[(i - 1) / 2])) {
+		swap_events(&h[i], &h[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static struct event pop_event(tern_sim *sim)
+{
+	struct event *h = sim->heap;
+	struct event top = h[0];
+	size_t i = 0, n = --sim->nheap;
+
+	h[0] = h[n];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && before(&h[l], &h[m]))
+			m = l;
+		if (r < n && before(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			break;
+		swap_events(&h[i], &h[m]);
+		i = m;
+	}
+	return top;
+}
+
+static int push_frame(tern_sim *sim, tern_time t, struct port *to,
+		      uint8_t *data, size_t len, int link, int dir)
+{
+	struct event ev = {.t = t, .kind = EV_FRAME};
+
+	ev.frame.to = to;
+	ev.frame.data = data;
+	ev.frame.len = len;
+	ev.frame.link = link;
+	ev.frame.dir = dir;
+	return push_event(sim, ev);
+}
+
+/* ---- the impairment pipeline of one direction ---- */
+
+/* The random draws of one frame. Every frame takes all of them, whatever
+ * the settings, so that turning one impairment on does not change the
+ * fate other impairments deal to later frames. */
+enum draw { D_LOSS, D_CORRUPT, D_BIT, D_JITTER, D_REORDER, D_DUP, D_COUNT };
+
+/* A frame on its way through one direction. */
+struct transit {
+	struct dir *dir;
+	uint8_t *data;
+	size_t len;
+	uint64_t r[D_COUNT];
+	tern_time at; /* arrival time, built up by the steps */
+	int copies;
+};
+
+/* A step returns false when it drops the frame. */
+typedef bool (*step_fn)(struct transit *t);
+
+static bool step_loss(struct transit *t)
+{
+	if (!chance(t->r[D_LOSS], t->dir->path.loss))
+		return true;
+	t->dir->stats.lost++;
+	return false;
+}
+
+static bool step_corrupt(struct transit *t)
+{
+	uint64_t bit;
+
+	if (t->len == 0 || !chance(t->r[D_CORRUPT], t->dir->path.corrupt))
+		return true;
+	bit = t->r[D_BIT] % ((uint64_t)t->len * 8);
+	t->data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	t->dir->stats.corrupted++;
+	return true;
+}
+
+/* Time to clock len bytes onto the wire, rounded up. */
+static tern_time serialise_ns(size_t len, uint64_t rate_bps)
+{
+	uint64_t bits_ns = (uint64_t)len * 8 * TERN_SEC;
+	return bits_ns / rate_bps + (bits_ns % rate_bps != 0);
+}
+
+/* Bytes not yet clocked onto the wire at `now`; saturates when huge. */
+static uint64_t backlog(const struct dir *d, tern_time now)
+{
+	uint64_t ns = d->busy_until - now, rate = d->path.rate_bps;
+
+	if (ns > UINT64_MAX / rate)
+		return UINT64_MAX;
+	return ns * rate / (8 * TERN_SEC);
+}
+
+/* A serialisation queue: frames leave one after another at rate_bps; a
+ * frame that does not fit behind the bytes still queued is dropped (an
+ * empty queue always takes one frame, whatever its size). */
+static bool step_rate(struct transit *t)
+{
+	struct dir *d = t->dir;
+	uint64_t limit =
+		d->path.queue_bytes ? d->path.queue_bytes : DEFAULT_QUEUE_BYTES;
+	tern_time start = t->at;
+
+	if (d->path.rate_bps == 0)
+		return true;
+	if (d->busy_until > t->at) {
+		uint64_t queued = backlog(d, t->at);
+		if (queued > limit || t->len > limit - queued) {
+			d->stats.queue_drops++;
+			return false;
+		}
+		start = d->busy_until;
+	}
+	t->at = add_time(start, serialise_ns(t->len, d->path.rate_bps));
+	d->busy_until = t->at;
+	return true;
+}
+
+static bool step_delay(struct transit *t)
+{
+	const tern_sim_path *p = &t->dir->path;
+
+	t->at = add_time(t->at, p->delay);
+	t->at = add_time(t->at, upto(t->r[D_JITTER], p->jitter));
+	return true;
+}
+
+static bool step_reorder(struct transit *t)
+{
+	const tern_sim_path *p = &t->dir->path;
+	tern_time hold = p->reorder_delay;
+
+	if (!chance(t->r[D_REORDER], p->reorder))
+		return true;
+	if (hold == 0)
+		hold = add_time(add_time(p->delay, p->delay), TERN_MSEC);
+	t->at = add_time(t->at, hold);
+	t->dir->stats.reordered++;
+	return true;
+}
+
+static bool step_dup(struct transit *t)
+{
+	if (chance(t->r[D_DUP], t->dir->path.dup)) {
+		t->copies = 2;
+		t->dir->stats.duplicated++;
+	}
+	return true;
+}
+
+static const step_fn pipeline[] = {
+	step_loss, step_corrupt, step_rate, step_delay, step_reorder, step_dup,
+};
+
+/* Queues the frame's copies for arrival; the second copy, if any, arrives
+ * at the same time, right after the first. Takes ownership of t->data. */
+static int schedule(tern_sim *sim, struct transit *t, int link, int dir)
+{
+	uint8_t *copy = NULL;
+	int err;
+
+	if (t->copies == 2) {
+		copy = malloc(t->len ? t->len : 1);
+		if (copy)
+			memcpy(copy, t->data, t->len);
+	}
+	err = push_frame(sim, t->at, t->dir->to, t->data, t->len, link, dir);
+	if (err) {
+		free(t->data);
+		free(copy);
+		return err;
+	}
+	if (copy &&
+	    push_frame(sim, t->at, t->dir->to, copy, t->len, link, dir) != 0)
+		free(copy);
+	return 0;
+}
+
+static int transmit(tern_sim *sim, int link, int dir, uint8_t *data, size_t len)
+{
+	struct transit t = {.dir = &sim->links[link].dir[dir]};
+
+	t.data = data;
+	t.len = len;
+	t.at = sim->now;
+	t.copies = 1;
+	for (int i = 0; i < D_COUNT; i++)
+		t.r[i] = next64(&t.dir->rng);
+	t.dir->stats.frames++;
+	t.dir->stats.bytes += len;
+	for (size_t i = 0; i < sizeof(pipeline) / sizeof(pipeline[0]); i++) {
+		if (!pipeline[i](&t)) {
+			free(data);
+			return 0;
+		}
+	}
+	return schedule(sim, &t, link, dir);
+}
+
+/* ---- ports ---- */
+
+static const tern_link_ops port_ops;
+
+static struct port *as_port(const tern_sim *sim, const tern_link *link)
+{
+	struct port *p = (struct port *)link;
+
+	if (!link || link->ops != &port_ops || (sim && p->sim != sim))
+		return NULL;
+	return p;
+}
+
+/* The link and direction from port `from` to the port owning addr. */
+static int route(const tern_sim *sim, const struct port *from, uint32_t addr,
+		 int *dir)
+{
+	for (size_t i = 0; i < sim->nlinks; i++) {
+		const struct simlink *l = &sim->links[i];
+		for (int d = 0; d < 2; d++) {
+			if (l->end[d] == from && l->end[!d]->addr == addr) {
+				*dir = d;
+				return (int)i;
+			}
+		}
+	}
+	return -1;
+}
+
+static uint8_t *gather(const tern_iov *iov, int iovcnt, size_t *len)
+{
+	size_t total = 0, off = 0;
+	uint8_t *buf;
+
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].len;
+	*len = total;
+	if (total > TERN_FRAME_MAX)
+		return NULL;
+	buf = malloc(total ? total : 1);
+	for (int i = 0; buf && i < iovcnt; i++) {
+		if (iov[i].len)
+			memcpy(buf + off, iov[i].base, iov[i].len);
+		off += iov[i].len;
+	}
+	return buf;
+}
+
+static uint32_t read_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The sim's own clock times the frame; `now` is the caller's view of it. */
+static int port_send(tern_link *link, const tern_iov *iov, int iovcnt,
+		     tern_time now)
+{
+	struct port *p = as_port(NULL, link);
+	tern_sim *sim = p->sim;
+	uint8_t *data;
+	size_t len;
+	int l = -1, dir = 0;
+
+	(void)now;
+	if (iovcnt < 0 || (iovcnt > 0 && !iov))
+		return TERN_ERR_INVAL;
+	data = gather(iov, iovcnt, &len);
+	if (!data)
+		return len > TERN_FRAME_MAX ? TERN_ERR_INVAL : TERN_ERR_NOMEM;
+	if (len >= IPV4_HEADER_MIN)
+		l = route(sim, p, read_be32(data + IPV4_DST_OFFSET), &dir);
+	if (l < 0) {
+		p->unroutable++;
+		free(data);
+		return 0;
+	}
+	return transmit(sim, l, dir, data, len);
+}
+
+/* Ports belong to the network: tern_sim_free releases them. */
+static void port_destroy(tern_link *link)
+{
+	(void)link;
+}
+
+static const tern_link_ops port_ops = {
+	.send = port_send,
+	.destroy = port_destroy,
+};
+
+tern_link *tern_sim_port(tern_sim *sim, uint32_t addr, uint32_t mtu)
+{
+	struct port **ports, *p;
+	char text[16];
+
+	ports = reserve(sim->ports, &sim->cap_ports, sim->nports + 1,
+			sizeof(*ports));
+	if (!ports)
+		return NULL;
+	sim->ports = ports;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->sim = sim;
+	p->addr = addr;
+	tern_addr_format(addr, text, sizeof(text));
+	snprintf(p->name, sizeof(p->name), "sim:%s", text);
+	p->link.ops = &port_ops;
+	p->link.mtu = mtu;
+	p->link.name = p->name;
+	sim->ports[sim->nports++] = p;
+	return &p->link;
+}
+
+uint64_t tern_sim_port_unroutable(const tern_link *port)
+{
+	const struct port *p = as_port(NULL, port);
+
+	return p ? p->unroutable : 0;
+}
+
+/* ---- links ---- */
+
+static bool path_valid(const tern_sim_path *p)
+{
+	/* Written so that NaN fails too. */
+	return p->loss >= 0 && p->loss <= 1 && p->dup >= 0 && p->dup <= 1 &&
+	       p->reorder >= 0 && p->reorder <= 1 && p->corrupt >= 0 &&
+	       p->corrupt <= 1;
+}
+
+static bool joined(const tern_sim *sim, const struct port *a,
+		   const struct port *b)
+{
+	int dir;
+
+	return route(sim, a, b->addr, &dir) >= 0 ||
+	       route(sim, b, a->addr, &dir) >= 0;
+}
+
+static void init_dir(tern_sim *sim, size_t link, int d, struct port *to,
+		     const tern_sim_path *path)
+{
+	struct dir *dir = &sim->links[link].dir[d];
+	static const tern_sim_path perfect;
+
+	memset(dir, 0, sizeof(*dir));
+	dir->path = path ? *path : perfect;
+	dir->rng = stream_key(sim->seed, link, d);
+	dir->to = to;
+}
+
+/* Refuses a second link between a and b, and a link that would give one
+ * port two peers with the same address (routing would be ambiguous). */
+int tern_sim_join(tern_sim *sim, tern_link *a, tern_link *b,
+		  const tern_sim_path *ab, const tern_sim_path *ba)
+{
+	struct port *pa = as_port(sim, a), *pb = as_port(sim, b);
+	struct simlink *links;
+	size_t i = sim->nlinks;
+
+	if (!pa || !pb || pa == pb || pa->addr == pb->addr ||
+	    joined(sim, pa, pb) || (ab && !path_valid(ab)) ||
+	    (ba && !path_valid(ba)) || i > INT32_MAX)
+		return TERN_ERR_INVAL;
+	links = reserve(sim->links, &sim->cap_links, i + 1, sizeof(*links));
+	if (!links)
+		return TERN_ERR_NOMEM;
+	sim->links = links;
+	links[i].end[0] = pa;
+	links[i].end[1] = pb;
+	init_dir(sim, i, 0, pb, ab);
+	init_dir(sim, i, 1, pa, ba);
+	sim->nlinks++;
+	return (int)i;
+}
+
+static struct dir *find_dir(const tern_sim *sim, int link, int dir)
+{
+	if (link < 0 || (size_t)link >= sim->nlinks || dir < 0 || dir > 1)
+		return NULL;
+	return &sim->links[link].dir[dir];
+}
+
+int tern_sim_set_path(tern_sim *sim, int link, int dir,
+		      const tern_sim_path *path)
+{
+	struct dir *d = find_dir(sim, link, dir);
+	static const tern_sim_path perfect;
+
+	if (!d || (path && !path_valid(path)))
+		return TERN_ERR_INVAL;
+	/* The queue's busy_until and the random stream carry on. */
+	d->path = path ? *path : perfect;
+	return 0;
+}
+
+int tern_sim_path_stats_get(const tern_sim *sim, int link, int dir,
+			    tern_sim_path_stats *out)
+{
+	const struct dir *d = find_dir(sim, link, dir);
+
+	if (!d || !out)
+		return TERN_ERR_INVAL;
+	*out = d->stats;
+	return 0;
+}
+
+/* ---- the network ---- */
+
+tern_sim *tern_sim_new(uint64_t seed)
+{
+	tern_sim *sim = calloc(1, sizeof(*sim));
+
+	if (sim)
+		sim->seed = seed;
+	return sim;
+}
+
+void tern_sim_free(tern_sim *sim)
+{
+	if (!sim)
+		return;
+	assert(!sim->running);
+	for (size_t i = 0; i < sim->nheap; i++) {
+		if (sim->heap[i].kind == EV_FRAME)
+			free(sim->heap[i].frame.data);
+	}
+	for (size_t i = 0; i < sim->nports; i++)
+		free(sim->ports[i]);
+	free(sim->heap);
+	free(sim->ports);
+	free(sim->links);
+	free(sim->nodes);
+	free(sim);
+}
+
+tern_time tern_sim_now(const tern_sim *sim)
+{
+	return sim->now;
+}
+
+uint64_t tern_sim_seed(const tern_sim *sim)
+{
+	return sim->seed;
+}
+
+int tern_sim_at(tern_sim *sim, tern_time t,
+		void (*fn)(void *arg, tern_time now), void *arg)
+{
+	struct event ev = {.t = t, .kind = EV_CALL};
+
+	if (!fn || t < sim->now || t == TERN_TIME_NONE)
+		return TERN_ERR_INVAL;
+	ev.call.fn = fn;
+	ev.call.arg = arg;
+	return push_event(sim, ev);
+}
+
+int tern_sim_inject(tern_sim *sim, tern_link *port, const void *frame,
+		    size_t len, tern_time t)
+{
+	struct port *p = as_port(sim, port);
+	uint8_t *data;
+	int err;
+
+	if (!p || (len && !frame) || len > TERN_FRAME_MAX || t < sim->now ||
+	    t == TERN_TIME_NONE)
+		return TERN_ERR_INVAL;
+	data = malloc(len ? len : 1);
+	if (!data)
+		return TERN_ERR_NOMEM;
+	if (len)
+		memcpy(data, frame, len);
+	err = push_frame(sim, t, p, data, len, -1, 0);
+	if (err)
+		free(data);
+	return err;
+}
+
+/* ---- nodes ---- */
+
+int tern_sim_add_node(tern_sim *sim, const tern_sim_node_ops *ops, void *ctx)
+{
+	struct node *nodes;
+
+	if (!ops || !ops->next_deadline || !ops->run)
+		return TERN_ERR_INVAL;
+	nodes = reserve(sim->nodes, &sim->cap_nodes, sim->nnodes + 1,
+			sizeof(*nodes));
+	if (!nodes)
+		return TERN_ERR_NOMEM;
+	sim->nodes = nodes;
+	nodes[sim->nnodes].ops = *ops;
+	nodes[sim->nnodes].ctx = ctx;
+	nodes[sim->nnodes].live = true;
+	sim->nnodes++;
+	return 0;
+}
+
+/* Drops removed nodes, keeping the others in the order they were added.
+ * Only between instants, so that indices stay put while nodes run. */
+static void sweep_nodes(tern_sim *sim)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < sim->nnodes; i++) {
+		if (sim->nodes[i].live)
+			sim->nodes[j++] = sim->nodes[i];
+	}
+	sim->nnodes = j;
+}
+
+void tern_sim_remove_node(tern_sim *sim, void *ctx)
+{
+	for (size_t i = 0; i < sim->nnodes; i++) {
+		if (sim->nodes[i].ctx == ctx)
+			sim->nodes[i].live = false;
+	}
+	if (!sim->running)
+		sweep_nodes(sim);
+}
+
+/* ---- running ---- */
+
+/* The earliest pending time, never before now; TERN_TIME_NONE if idle. */
+static tern_time next_time(const tern_sim *sim)
+{
+	tern_time next = sim->nheap ? sim->heap[0].t : TERN_TIME_NONE;
+
+	for (size_t i = 0; i < sim->nnodes; i++) {
+		const struct node *n = &sim->nodes[i];
+		tern_time d;
+		if (!n->live)
+			continue;
+		d = n->ops.next_deadline(n->ctx);
+		if (d < next)
+			next = d;
+	}
+	if (next != TERN_TIME_NONE && next < sim->now)
+		next = sim->now;
+	return next;
+}
+
+static void fire(tern_sim *sim, struct event *ev)
+{
+	if (ev->kind == EV_CALL) {
+		ev->call.fn(ev->call.arg, sim->now);
+		return;
+	}
+	if (ev->frame.link >= 0)
+		sim->links[ev->frame.link].dir[ev->frame.dir].stats.delivered++;
+	tern_link_deliver(&ev->frame.to->link, ev->frame.data, ev->frame.len,
+			  sim->now);
+	free(ev->frame.data);
+}
+
+/* Runs each node due at now once, in the order nodes were added. A node
+ * must leave its deadline beyond now after run(): otherwise the clock
+ * could never move on. */
+static void run_due_nodes(tern_sim *sim, tern_time now)
+{
+	/* Nodes may be added or removed by run(): index, do not hold. */
+	for (size_t i = 0; i < sim->nnodes; i++) {
+		struct node n = sim->nodes[i];
+		if (!n.live || n.ops.next_deadline(n.ctx) > now)
+			continue;
+		n.ops.run(n.ctx, now);
+		assert(!sim->nodes[i].live || n.ops.next_deadline(n.ctx) > now);
+	}
+}
+
+/* Everything due at the current instant: frames and callbacks in heap
+ * order (frames first, each kind in insertion order), then nodes. What
+ * they start at this same instant runs in the caller's next pass. */
+static void run_instant(tern_sim *sim)
+{
+	while (sim->nheap > 0 && sim->heap[0].t <= sim->now) {
+		struct event ev = pop_event(sim);
+		fire(sim, &ev);
+	}
+	run_due_nodes(sim, sim->now);
+}
+
+int tern_sim_run(tern_sim *sim, tern_time until)
+{
+	int idle = 0;
+
+	assert(!sim->running);
+	sim->running = true;
+	for (;;) {
+		tern_time next;
+		sweep_nodes(sim);
+		next = next_time(sim);
+		if (next == TERN_TIME_NONE) {
+			idle = 1;
+			break;
+		}
+		if (next > until) {
+			if (until > sim->now)
+				sim->now = until;
+			break;
+		}
+		sim->now = next;
+		run_instant(sim);
+	}
+	sim->running = false;
+	return idle;
+}

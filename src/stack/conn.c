@@ -1,0 +1,264 @@
+/* Connection objects: their memory, their life cycle around the engine's
+ * state changes, their events, and a listener's children. */
+#include <string.h>
+
+#include "stack/stack.h"
+
+static tern_conn *conn_of(tcp_tcb *t)
+{
+	return (tern_conn *)t;
+}
+
+static void env_emit(tcp_tcb *t, const tcp_seg *seg, tern_time now)
+{
+	tern_conn *c = conn_of(t);
+
+	stack_send_tcp(c->stack, &c->local, &c->remote, seg, now);
+}
+
+static void env_event(tcp_tcb *t, unsigned events)
+{
+	conn_post_event(conn_of(t), events);
+}
+
+static void env_drop(tcp_tcb *t, int reason, tern_time now)
+{
+	tern_conn *c = conn_of(t);
+
+	stack_drop(c->stack, reason, &c->remote, &c->local, now);
+}
+
+static void *env_alloc(tcp_tcb *t, size_t size)
+{
+	return stack_alloc(conn_of(t)->stack, size);
+}
+
+static void env_free(tcp_tcb *t, void *ptr, size_t size)
+{
+	stack_free(conn_of(t)->stack, ptr, size);
+}
+
+static void sib_unlink(tern_conn *c)
+{
+	tern_conn *l = c->listener;
+
+	if (c->sib_prev)
+		c->sib_prev->sib_next = c->sib_next;
+	else
+		l->children = c->sib_next;
+	if (c->sib_next)
+		c->sib_next->sib_prev = c->sib_prev;
+	c->sib_prev = c->sib_next = NULL;
+}
+
+static void aq_unlink(tern_conn *c)
+{
+	tern_conn *l = c->listener, **pp = &l->aq_head, *prev = NULL;
+
+	while (*pp && *pp != c) {
+		prev = *pp;
+		pp = &(*pp)->aq_next;
+	}
+	if (!*pp)
+		return;
+	*pp = c->aq_next;
+	if (l->aq_tail == c)
+		l->aq_tail = prev;
+	l->aq_len--;
+	c->aq_next = NULL;
+}
+
+/* A passive child completed the handshake: it moves to the accept queue
+ * and the listener hears of it. */
+static void child_established(tern_conn *c)
+{
+	tern_conn *l = c->listener;
+
+	sib_unlink(c);
+	if (l->aq_tail)
+		l->aq_tail->aq_next = c;
+	else
+		l->aq_head = c;
+	l->aq_tail = c;
+	l->aq_len++;
+	c->aq_next = NULL;
+	conn_post_event(l, TERN_EV_ACCEPT);
+}
+
+/* A child that dies before accept() leaves its listener's lists. */
+static void child_detach(tern_conn *c)
+{
+	if (c->tcb.state == TERN_TCP_CLOSED && c->listener) {
+		if (c->sib_prev || c->listener->children == c)
+			sib_unlink(c);
+		else
+			aq_unlink(c);
+		c->listener = NULL;
+	}
+}
+
+static void mark_dead(tern_conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	c->dead_next = c->stack->dead;
+	c->stack->dead = c;
+}
+
+static void on_closed(tern_conn *c)
+{
+	table_remove(c);
+	tw_cancel(&c->stack->wheel, &c->timer);
+	child_detach(c);
+	if (!c->app_owned)
+		mark_dead(c);
+}
+
+static void env_state(tcp_tcb *t, int from, int to, const char *cause,
+		      tern_time now)
+{
+	tern_conn *c = conn_of(t);
+	tern_stack *s = c->stack;
+
+	if (from == TERN_TCP_CLOSED)
+		s->live++;
+	if (to == TERN_TCP_CLOSED)
+		s->live--;
+	if (s->ntrace) {
+		tern_trace_event ev = {.kind = TERN_TRACE_STATE, .t = now};
+		ev.state.conn_id = c->id;
+		ev.state.local = c->local;
+		if (ev.state.local.addr == 0)
+			ev.state.local.addr = s->addr; /* a listener */
+		ev.state.remote = c->remote;
+		ev.state.from = from;
+		ev.state.to = to;
+		ev.state.cause = cause;
+		stack_trace(s, &ev);
+	}
+	if (to == TERN_TCP_ESTABLISHED && c->listener)
+		child_established(c);
+	if (to == TERN_TCP_CLOSED)
+		on_closed(c);
+}
+
+const tcp_env_ops stack_tcp_env = {
+	.emit = env_emit,
+	.state = env_state,
+	.event = env_event,
+	.drop = env_drop,
+	.alloc = env_alloc,
+	.free = env_free,
+};
+
+tern_conn *conn_new(tern_stack *s, const tern_conn_opts *opts)
+{
+	tern_conn_opts o = {0};
+	tern_conn *c = stack_alloc(s, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	if (opts)
+		o = *opts;
+	uint32_t sndbuf = o.sndbuf ? o.sndbuf : (uint32_t)s->cfg.tcp_wmem[1];
+	uint32_t rcvbuf = o.rcvbuf ? o.rcvbuf : (uint32_t)s->cfg.tcp_rmem[1];
+	tcp_init(&c->tcb, &stack_tcp_env, &s->stats, &s->cfg, sndbuf, rcvbuf,
+		 s->adv_mss);
+	if (o.nodelay)
+		c->tcb.flags |= TCP_F_NODELAY;
+	if (o.keepalive)
+		c->tcb.flags |= TCP_F_KEEPALIVE;
+	c->opts = o;
+	c->cb = o.on_event;
+	c->user = o.user;
+	c->stack = s;
+	c->id = ++s->next_id;
+	tw_timer_init(&c->timer);
+	c->all_next = s->all;
+	if (s->all)
+		s->all->all_prev = c;
+	s->all = c;
+	return c;
+}
+
+/* Frees the connection at once, whatever its state (stack teardown and
+ * the deferred frees of stack_leave). */
+void conn_destroy(tern_conn *c)
+{
+	tern_stack *s = c->stack;
+
+	table_remove(c);
+	tw_cancel(&s->wheel, &c->timer);
+	if (c->listener) {
+		c->tcb.state = TERN_TCP_CLOSED;
+		child_detach(c);
+	}
+	while (c->children)
+		conn_destroy(c->children);
+	while (c->aq_head)
+		conn_destroy(c->aq_head);
+	if (c->tcb.state != TERN_TCP_CLOSED)
+		s->live--;
+	tcp_release(&c->tcb);
+	if (c->all_prev)
+		c->all_prev->all_next = c->all_next;
+	else
+		s->all = c->all_next;
+	if (c->all_next)
+		c->all_next->all_prev = c->all_prev;
+	stack_free(s, c, sizeof(*c));
+}
+
+void conn_sync_timer(tern_conn *c)
+{
+	tern_time d = tcp_next_deadline(&c->tcb);
+
+	if (c->tcb.state == TERN_TCP_CLOSED || d == TERN_TIME_NONE) {
+		tw_cancel(&c->stack->wheel, &c->timer);
+		return;
+	}
+	if (!tw_pending(&c->timer) || c->timer.expires != d)
+		tw_schedule(&c->stack->wheel, &c->timer, d);
+}
+
+void conn_post_event(tern_conn *c, unsigned events)
+{
+	tern_stack *s = c->stack;
+
+	c->pending |= events;
+	if (c->in_ev)
+		return;
+	c->in_ev = true;
+	c->ev_next = NULL;
+	if (s->ev_tail)
+		s->ev_tail->ev_next = c;
+	else
+		s->ev_head = c;
+	s->ev_tail = c;
+}
+
+/* The application gave up its handle; a closed connection goes now, a
+ * closing one when it reaches CLOSED. */
+void conn_release(tern_conn *c)
+{
+	c->app_owned = false;
+	c->cb = NULL;
+	if (c->tcb.state == TERN_TCP_CLOSED)
+		mark_dead(c);
+}
+
+/* A listener closes: half-open children vanish, completed ones that were
+ * never accepted are reset (as Linux's inet_csk_listen_stop). */
+void listener_close_children(tern_conn *l, tern_time now)
+{
+	while (l->children) {
+		tern_conn *c = l->children;
+		tcp_drop(&c->tcb, "listener closed", now);
+	}
+	while (l->aq_head) {
+		tern_conn *c = l->aq_head;
+		tcp_abort(&c->tcb, now);
+	}
+}

@@ -1,0 +1,139 @@
+/* Packets in: IPv4 checks, then TCP demultiplexing to a connection, a
+ * listener (RFC 9293 3.10.7.2) or nobody (3.10.7.1). */
+#include "ip/ip.h"
+#include "stack/stack.h"
+
+void tern_stack_input(tern_stack *s, const uint8_t *pkt, size_t len,
+		      tern_time now)
+{
+	tern_ipv4_hdr ip;
+
+	stack_enter(s);
+	s->stats.counters[TERN_CTR_IP_IN_RECEIVES]++;
+	int r = ip_accept(pkt, len, s->addr, &ip);
+	if (r) {
+		stack_drop(s, r, NULL, NULL, now);
+	} else {
+		s->stats.counters[TERN_CTR_IP_IN_DELIVERS]++;
+		stack_tcp_input(s, &ip, now);
+	}
+	stack_leave(s, now);
+}
+
+/* RFC 9293 3.10.7.1: no connection. A RST goes unanswered; anything else
+ * draws one. */
+static void input_closed(tern_stack *s, const tern_endpoint *local,
+			 const tern_endpoint *remote, const tern_tcp_hdr *h,
+			 tern_time now)
+{
+	tcp_seg rst;
+
+	stack_drop(s, TERN_DROP_TCP_NO_SOCKET, remote, local, now);
+	if (tcp_reset_for(h, &rst))
+		stack_send_tcp(s, local, remote, &rst, now);
+}
+
+/* A SYN for a listener: a child TCB takes it, unless the accept queue is
+ * full (then the SYN is dropped, as Linux, and the peer retries). */
+static void listen_syn(tern_conn *l, const tern_endpoint *local,
+		       const tern_endpoint *remote, const tern_tcp_hdr *h,
+		       tern_time now)
+{
+	tern_stack *s = l->stack;
+
+	if (l->aq_len >= l->backlog) {
+		s->stats.counters[TERN_CTR_TCP_LISTEN_OVERFLOWS]++;
+		s->stats.counters[TERN_CTR_TCP_LISTEN_DROPS]++;
+		stack_drop(s, TERN_DROP_TCP_LISTEN_OVERFLOW, remote, local,
+			   now);
+		return;
+	}
+	tern_conn *c = conn_new(s, &l->opts);
+	if (!c) {
+		stack_drop(s, TERN_DROP_TCP_NO_MEMORY, remote, local, now);
+		return;
+	}
+	c->local = *local;
+	c->remote = *remote;
+	c->cb = NULL; /* the application sets its own after accept() */
+	c->user = NULL;
+	c->listener = l;
+	c->sib_next = l->children;
+	if (l->children)
+		l->children->sib_prev = c;
+	l->children = c;
+	table_insert(c);
+	s->live++; /* born in LISTEN, a clone of its listener */
+	s->stats.counters[TERN_CTR_TCP_PASSIVE_OPENS]++;
+	tcp_input_listen_syn(&c->tcb, h, stack_isn(s, local, remote, now), now);
+	conn_sync_timer(c);
+}
+
+/* RFC 9293 3.10.7.2: first RST (ignored), then ACK (reset), then SYN. */
+static void input_listen(tern_conn *l, const tern_endpoint *local,
+			 const tern_endpoint *remote, const tern_tcp_hdr *h,
+			 tern_time now)
+{
+	tern_stack *s = l->stack;
+	tcp_seg rst;
+
+	if (h->flags & TERN_TCP_RST) {
+		stack_drop(s, TERN_DROP_TCP_LISTEN_NO_SYN, remote, local, now);
+	} else if (h->flags & TERN_TCP_ACK) {
+		stack_drop(s, TERN_DROP_TCP_LISTEN_NO_SYN, remote, local, now);
+		if (tcp_reset_for(h, &rst))
+			stack_send_tcp(s, local, remote, &rst, now);
+	} else if (h->flags & TERN_TCP_SYN) {
+		listen_syn(l, local, remote, h, now);
+	} else {
+		stack_drop(s, TERN_DROP_TCP_LISTEN_NO_SYN, remote, local, now);
+	}
+}
+
+/* Linux keeps a handshake-completing ACK from overflowing the accept
+ * queue: the ACK is dropped and the SYN+ACK retransmits later. */
+static bool accept_queue_full(const tern_conn *c, const tern_tcp_hdr *h)
+{
+	return c->listener && c->tcb.state == TERN_TCP_SYN_RECEIVED &&
+	       (h->flags & TERN_TCP_ACK) &&
+	       !(h->flags & (TERN_TCP_RST | TERN_TCP_SYN)) &&
+	       c->listener->aq_len >= c->listener->backlog;
+}
+
+void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now)
+{
+	tern_tcp_hdr h;
+	int r = tern_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst,
+			       true, &h);
+	tern_endpoint local = {ip->dst, 0}, remote = {ip->src, 0};
+
+	if (r) {
+		stack_drop(s, r, &remote, &local, now);
+		return;
+	}
+	local.port = h.dport;
+	remote.port = h.sport;
+	if (h.sport == 0 || h.dport == 0) {
+		stack_drop(s, TERN_DROP_TCP_PORT_ZERO, &remote, &local, now);
+		return;
+	}
+	s->stats.counters[TERN_CTR_TCP_IN_SEGS]++;
+	if (s->ntrace)
+		stack_trace_seg(s, &remote, &local, &h, (uint32_t)h.payload_len,
+				false, now);
+	tern_conn *c = table_lookup(s, &local, &remote);
+	if (c) {
+		if (accept_queue_full(c, &h)) {
+			s->stats.counters[TERN_CTR_TCP_LISTEN_OVERFLOWS]++;
+			stack_drop(s, TERN_DROP_TCP_LISTEN_OVERFLOW, &remote,
+				   &local, now);
+			return;
+		}
+		tcp_input(&c->tcb, &h, now);
+		conn_sync_timer(c);
+	} else if ((c = table_listener(s, local.port)) != NULL) {
+		input_listen(c, &local, &remote, &h, now);
+	} else {
+		input_closed(s, &local, &remote, &h, now);
+	}
+}

@@ -1,0 +1,279 @@
+/* The stack object: creation, settings, memory, hooks, timers, and the
+ * deferred work that ends every entry point. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/stack.h"
+
+void tern_settings_default(tern_settings *s)
+{
+	*s = (tern_settings){
+		.tcp_syn_retries = 6,
+		.tcp_synack_retries = 5,
+		.tcp_retries2 = 15,
+		.tcp_orphan_retries = 0,
+		.tcp_fin_timeout = 60,
+		.tcp_keepalive_time = 7200,
+		.tcp_keepalive_intvl = 75,
+		.tcp_keepalive_probes = 9,
+		.tcp_rmem = {4096, 131072, 6291456},
+		.tcp_wmem = {4096, 16384, 4194304},
+		.somaxconn = 4096,
+		.ip_local_port_range = {32768, 60999},
+		.ip_default_ttl = 64,
+		.msl_ms = 30000,
+		.rto_initial_ms = 1000,
+		.rto_min_ms = 200,
+		.rto_max_ms = 120000,
+		.delack_ms = 40,
+	};
+}
+
+static bool settings_valid(const tern_settings *c)
+{
+	return c->tcp_syn_retries >= 1 && c->tcp_syn_retries <= 127 &&
+	       c->tcp_synack_retries >= 1 && c->tcp_synack_retries <= 127 &&
+	       c->tcp_retries2 >= 0 && c->tcp_fin_timeout >= 1 &&
+	       c->tcp_keepalive_time >= 1 && c->tcp_keepalive_intvl >= 1 &&
+	       c->tcp_keepalive_probes >= 1 && c->tcp_rmem[1] >= 1024 &&
+	       c->tcp_wmem[1] >= 1024 && c->somaxconn >= 1 &&
+	       c->ip_local_port_range[0] >= 1 &&
+	       c->ip_local_port_range[0] <= c->ip_local_port_range[1] &&
+	       c->ip_local_port_range[1] <= 65535 && c->ip_default_ttl >= 1 &&
+	       c->ip_default_ttl <= 255 && c->msl_ms >= 1 &&
+	       c->rto_min_ms >= 1 && c->rto_min_ms <= c->rto_max_ms &&
+	       c->rto_initial_ms >= c->rto_min_ms && c->delack_ms >= 1;
+}
+
+static void *malloc_hook(void *ctx, size_t size)
+{
+	(void)ctx;
+	return malloc(size);
+}
+
+static void free_hook(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	(void)size;
+	free(ptr);
+}
+
+void *stack_alloc(tern_stack *s, size_t size)
+{
+	void *p = s->alloc.alloc(s->alloc.ctx, size);
+	if (p)
+		s->mem_in_use += size;
+	return p;
+}
+
+void stack_free(tern_stack *s, void *ptr, size_t size)
+{
+	if (!ptr)
+		return;
+	s->mem_in_use -= size;
+	s->alloc.free(s->alloc.ctx, ptr, size);
+}
+
+/* Keys for the keyed hashes, derived from the caller's secret so that a
+ * simulated run repeats exactly. */
+static void derive_keys(tern_stack *s, const uint64_t secret[2])
+{
+	uint64_t x = secret[0] ^ 0x9e3779b97f4a7c15ull;
+	uint64_t *keys[] = {s->isn_key, s->hash_key, s->port_key};
+
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < 2; i++) {
+			/* splitmix64 over the secret */
+			x += 0x9e3779b97f4a7c15ull + secret[1];
+			uint64_t z = x;
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+			keys[k][i] = z ^ (z >> 31);
+		}
+	}
+}
+
+tern_stack *tern_stack_new(const tern_stack_config *cfg)
+{
+	tern_allocator alloc = {malloc_hook, free_hook, NULL};
+	tern_settings settings;
+
+	if (cfg->alloc)
+		alloc = *cfg->alloc;
+	if (cfg->settings)
+		settings = *cfg->settings;
+	else
+		tern_settings_default(&settings);
+	if (!settings_valid(&settings))
+		return NULL;
+	tern_stack *s = alloc.alloc(alloc.ctx, sizeof(*s));
+	if (!s)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->alloc = alloc;
+	s->cfg = settings;
+	s->addr = cfg->addr;
+	s->adv_mss = 1460;
+	snprintf(s->name, sizeof(s->name), "%s", cfg->name ? cfg->name : "");
+	derive_keys(s, cfg->secret);
+	tw_init(&s->wheel, 0);
+	if (table_init(s) < 0) {
+		alloc.free(alloc.ctx, s, sizeof(*s));
+		return NULL;
+	}
+	return s;
+}
+
+void tern_stack_free(tern_stack *s)
+{
+	if (!s)
+		return;
+	while (s->all)
+		conn_destroy(s->all);
+	table_free(s);
+	if (s->link)
+		tern_link_set_rx(s->link, NULL, NULL);
+	tern_allocator alloc = s->alloc;
+	alloc.free(alloc.ctx, s, sizeof(*s));
+}
+
+static void link_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
+{
+	tern_stack_input(ctx, frame, len, now);
+}
+
+void tern_stack_attach(tern_stack *s, tern_link *link)
+{
+	s->link = link;
+	if (!link)
+		return;
+	tern_link_set_rx(link, link_rx, s);
+	uint32_t mtu = link->mtu ? link->mtu : 1500;
+	/* RFC 9293 3.7.1: MSS = MTU - IPv4 header - TCP header */
+	s->adv_mss = (uint16_t)(mtu > 576 ? mtu - 40 : 536);
+}
+
+const tern_stats *tern_stack_stats(const tern_stack *s)
+{
+	return &s->stats;
+}
+
+const tern_settings *tern_stack_settings(const tern_stack *s)
+{
+	return &s->cfg;
+}
+
+const char *tern_stack_name(const tern_stack *s)
+{
+	return s->name;
+}
+
+uint32_t tern_stack_addr(const tern_stack *s)
+{
+	return s->addr;
+}
+
+size_t tern_stack_conn_count(const tern_stack *s)
+{
+	return s->live;
+}
+
+size_t tern_stack_mem_in_use(const tern_stack *s)
+{
+	return s->mem_in_use;
+}
+
+int tern_stack_add_trace(tern_stack *s, tern_trace_fn fn, void *ctx)
+{
+	if (s->ntrace == STACK_TRACE_MAX || !fn)
+		return TERN_ERR_NOBUFS;
+	s->trace[s->ntrace].fn = fn;
+	s->trace[s->ntrace].ctx = ctx;
+	s->ntrace++;
+	return 0;
+}
+
+void stack_trace(tern_stack *s, tern_trace_event *ev)
+{
+	ev->host = s->name;
+	for (int i = 0; i < s->ntrace; i++)
+		s->trace[i].fn(s->trace[i].ctx, ev);
+}
+
+void stack_drop(tern_stack *s, int reason, const tern_endpoint *src,
+		const tern_endpoint *dst, tern_time now)
+{
+	s->stats.drops[reason]++;
+	if (s->ntrace == 0)
+		return;
+	tern_trace_event ev = {.kind = TERN_TRACE_DROP, .t = now};
+	ev.drop.reason = reason;
+	if (src && dst) {
+		ev.drop.have_addrs = true;
+		ev.drop.src = *src;
+		ev.drop.dst = *dst;
+	}
+	stack_trace(s, &ev);
+}
+
+/* Entry points nest (an event callback may call into the stack); the
+ * outermost one delivers events and frees what died, so no callback runs
+ * while the engine is half-way through a segment. */
+void stack_enter(tern_stack *s)
+{
+	s->depth++;
+}
+
+static void deliver_events(tern_stack *s, tern_time now)
+{
+	while (s->ev_head) {
+		tern_conn *c = s->ev_head;
+		s->ev_head = c->ev_next;
+		if (!s->ev_head)
+			s->ev_tail = NULL;
+		c->in_ev = false;
+		unsigned ev = c->pending;
+		c->pending = 0;
+		if (c->app_owned && c->cb && ev)
+			c->cb(c, ev, c->user, now);
+	}
+}
+
+void stack_leave(tern_stack *s, tern_time now)
+{
+	if (s->depth > 1) {
+		s->depth--;
+		return;
+	}
+	deliver_events(s, now);
+	while (s->dead) {
+		tern_conn *c = s->dead;
+		s->dead = c->dead_next;
+		conn_destroy(c);
+	}
+	s->depth--;
+}
+
+static void fire(tw_timer *timer, void *ctx)
+{
+	tern_conn *c =
+		(tern_conn *)((char *)timer - offsetof(tern_conn, timer));
+	tern_time now = *(const tern_time *)ctx;
+
+	tcp_run_timers(&c->tcb, now);
+	conn_sync_timer(c);
+}
+
+void tern_stack_run(tern_stack *s, tern_time now)
+{
+	stack_enter(s);
+	tw_expire(&s->wheel, now, fire, &now);
+	stack_leave(s, now);
+}
+
+tern_time tern_stack_next_deadline(tern_stack *s)
+{
+	return tw_next_deadline(&s->wheel);
+}

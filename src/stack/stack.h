@@ -1,0 +1,119 @@
+/* The stack's private view: the connection object, the stack object, and
+ * what stack files share. */
+#ifndef TERN_STACK_STACK_H
+#define TERN_STACK_STACK_H
+
+#include <tern/stack.h>
+#include <tern/wire.h>
+
+#include "stack/timer_wheel.h"
+#include "tcp/tcp.h"
+
+#define STACK_TRACE_MAX 4
+
+struct tern_conn {
+	tcp_tcb tcb; /* first: the engine's callbacks cast back */
+	tern_stack *stack;
+	uint64_t id;
+	tern_endpoint local, remote; /* a listener's remote is 0:0 */
+	uint32_t hash;
+	tern_conn *hnext;		/* connection table chain */
+	tern_conn *all_prev, *all_next; /* every conn of the stack */
+	tw_timer timer;
+
+	/* A passive child belongs to its listener until accepted: first in
+	 * `children` (SYN_RECEIVED), then in the accept queue. */
+	tern_conn *listener;
+	tern_conn *sib_prev, *sib_next;
+	tern_conn *aq_next;
+
+	/* Listener only. */
+	tern_conn *children;
+	tern_conn *aq_head, *aq_tail;
+	int aq_len, backlog;
+	tern_conn_opts opts; /* inherited by children */
+
+	tern_event_fn cb;
+	void *user;
+	unsigned pending; /* events not yet delivered */
+	tern_conn *ev_next;
+	tern_conn *dead_next;
+	bool hashed, in_ev, dead, app_owned, is_listener;
+};
+
+struct tern_stack {
+	char name[32];
+	uint32_t addr;
+	tern_settings cfg;
+	tern_allocator alloc;
+	size_t mem_in_use;
+	tern_stats stats;
+	tern_link *link;
+	uint16_t adv_mss;
+	uint16_t ip_id;
+
+	uint64_t isn_key[2], hash_key[2], port_key[2];
+	uint32_t port_next; /* RFC 6056 next_ephemeral */
+
+	tern_conn **buckets;
+	size_t nbuckets, nhashed;
+	tern_conn *all;
+	size_t live; /* not CLOSED */
+	uint64_t next_id;
+	tw_wheel wheel;
+
+	struct {
+		tern_trace_fn fn;
+		void *ctx;
+	} trace[STACK_TRACE_MAX];
+	int ntrace;
+
+	/* Work deferred to the end of the outermost entry point. */
+	tern_conn *ev_head, *ev_tail;
+	tern_conn *dead;
+	int depth;
+};
+
+/* stack.c */
+void *stack_alloc(tern_stack *s, size_t size);
+void stack_free(tern_stack *s, void *ptr, size_t size);
+void stack_enter(tern_stack *s);
+void stack_leave(tern_stack *s, tern_time now);
+void stack_trace(tern_stack *s, tern_trace_event *ev);
+void stack_drop(tern_stack *s, int reason, const tern_endpoint *src,
+		const tern_endpoint *dst, tern_time now);
+
+/* conn.c */
+extern const tcp_env_ops stack_tcp_env;
+tern_conn *conn_new(tern_stack *s, const tern_conn_opts *opts);
+void conn_destroy(tern_conn *c);
+void conn_sync_timer(tern_conn *c);
+void conn_post_event(tern_conn *c, unsigned events);
+void conn_release(tern_conn *c); /* the application lets go */
+void listener_close_children(tern_conn *l, tern_time now);
+
+/* table.c */
+int table_init(tern_stack *s);
+void table_free(tern_stack *s);
+int table_insert(tern_conn *c);
+void table_remove(tern_conn *c);
+tern_conn *table_lookup(tern_stack *s, const tern_endpoint *local,
+			const tern_endpoint *remote);
+tern_conn *table_listener(tern_stack *s, uint16_t port);
+uint32_t stack_isn(tern_stack *s, const tern_endpoint *local,
+		   const tern_endpoint *remote, tern_time now);
+int stack_pick_port(tern_stack *s, const tern_endpoint *remote, uint16_t *port);
+
+/* output.c */
+void stack_send_tcp(tern_stack *s, const tern_endpoint *local,
+		    const tern_endpoint *remote, const tcp_seg *seg,
+		    tern_time now);
+
+void stack_trace_seg(tern_stack *s, const tern_endpoint *src,
+		     const tern_endpoint *dst, const tern_tcp_hdr *h,
+		     uint32_t len, bool tx, tern_time now);
+
+/* input.c */
+void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now);
+
+#endif

@@ -1,0 +1,112 @@
+/* Private to the TCP engine: what its files share. */
+#ifndef TERN_TCP_INTERNAL_H
+#define TERN_TCP_INTERNAL_H
+
+#include "tcp/tcp.h"
+
+/* A received segment as the arrival steps see it: trimmed to the window
+ * as processing goes (RFC 9293 3.10.7.4, first check). */
+typedef struct tcp_in {
+	tcp_seq seq, ack;
+	uint8_t flags;
+	uint32_t wnd; /* SEG.WND */
+	uint32_t len; /* text bytes at data */
+	const uint8_t *data;
+	const tern_tcp_opts *opts;
+} tcp_in;
+
+static inline uint32_t tcp_in_seglen(const tcp_in *s)
+{
+	return s->len + ((s->flags & TERN_TCP_SYN) ? 1 : 0) +
+	       ((s->flags & TERN_TCP_FIN) ? 1 : 0);
+}
+
+static inline void stat_inc(tcp_tcb *t, int counter)
+{
+	t->stats->counters[counter]++;
+}
+
+static inline void seg_drop(tcp_tcb *t, int reason, tern_time now)
+{
+	t->env->drop(t, reason, now);
+}
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Congestion control algorithms (cc.c). */
+typedef struct tcp_cc_ops {
+	const char *name;
+	void (*on_ack)(tcp_tcb *t, uint32_t acked);
+	uint32_t (*ssthresh)(tcp_tcb *t);
+} tcp_cc_ops;
+
+extern const tcp_cc_ops tcp_cc_reno;
+void cc_init(tcp_tcb *t);
+uint32_t cc_initial_window(const tcp_tcb *t);
+
+/* RFC 6298 (rtt.c) */
+void rtt_init(tcp_tcb *t);
+void rtt_sample(tcp_tcb *t, tern_time r);
+void rtt_backoff(tcp_tcb *t);
+void rtt_after_handshake(tcp_tcb *t);
+void rtt_start(tcp_tcb *t, tcp_seq seq, tern_time now);
+void rtt_on_ack(tcp_tcb *t, tcp_seq ack, tern_time now);
+void rtt_cancel(tcp_tcb *t);
+
+/* Timers (timer.c) */
+static inline void timer_set(tcp_tcb *t, int which, tern_time when)
+{
+	t->deadline[which] = when;
+}
+static inline void timer_clear(tcp_tcb *t, int which)
+{
+	t->deadline[which] = TERN_TIME_NONE;
+}
+static inline bool timer_armed(const tcp_tcb *t, int which)
+{
+	return t->deadline[which] != TERN_TIME_NONE;
+}
+void timers_clear_all(tcp_tcb *t);
+void keepalive_arm(tcp_tcb *t, tern_time now);
+tern_time persist_interval(const tcp_tcb *t);
+
+/* Output (output.c) */
+void tcp_output(tcp_tcb *t, tern_time now);
+void out_ack(tcp_tcb *t, tern_time now);
+void out_challenge_ack(tcp_tcb *t, tern_time now);
+void out_syn(tcp_tcb *t, tern_time now);
+void out_rst(tcp_tcb *t, tcp_seq seq, bool with_ack, tern_time now);
+void out_retransmit_head(tcp_tcb *t, tern_time now);
+void out_probe(tcp_tcb *t, tern_time now);
+void out_keepalive(tcp_tcb *t, tern_time now);
+bool snd_pending(const tcp_tcb *t);
+uint32_t snd_usable(const tcp_tcb *t);
+tcp_seq snd_fin_seq(const tcp_tcb *t);
+
+/* Receiving (recv.c) */
+uint32_t rcv_wnd(const tcp_tcb *t);
+uint16_t rcv_window_adv(tcp_tcb *t);
+uint32_t rcv_space(const tcp_tcb *t);
+uint16_t rcv_window_syn(const tcp_tcb *t);
+void rcv_text(tcp_tcb *t, tcp_in *s, tern_time now);
+void rcv_fin(tcp_tcb *t, const tcp_in *s, tern_time now);
+void rcv_after_read(tcp_tcb *t);
+void rcv_release(tcp_tcb *t);
+void snd_release(tcp_tcb *t);
+
+/* ACK processing (ack.c): false when the segment is done with. */
+bool tcp_rcv_ack(tcp_tcb *t, tcp_in *s, tern_time now);
+
+/* Life cycle (open.c) */
+void tcp_apply_syn_options(tcp_tcb *t, const tern_tcp_opts *opts);
+void tcp_established(tcp_tcb *t, const char *cause, tern_time now);
+void tcp_enter_closed(tcp_tcb *t, const char *cause, int err, tern_time now);
+void tcp_enter_fin_wait_2(tcp_tcb *t, tern_time now);
+void fin_wait_2_timer(tcp_tcb *t, tern_time now);
+void tcp_enter_time_wait(tcp_tcb *t, const char *cause, tern_time now);
+void tcp_input_syn_sent(tcp_tcb *t, tcp_in *s, tern_time now);
+
+#endif

@@ -1,0 +1,230 @@
+/* Opening and ending a connection: OPEN (RFC 9293 3.10.1), the LISTEN and
+ * SYN_SENT arrival rules (3.10.7.2, 3.10.7.3), and what entering
+ * ESTABLISHED, TIME_WAIT and CLOSED does. */
+#include <string.h>
+
+#include "tcp/internal.h"
+
+/* RFC 9293 3.7.1: without the option the peer takes 536; Linux refuses
+ * to go below 48 (tcp_min_snd_mss), which guards against tiny-MSS abuse. */
+#define MSS_DEFAULT 536
+#define MSS_FLOOR 48
+
+void tcp_init(tcp_tcb *t, const tcp_env_ops *env, tern_stats *stats,
+	      const tern_settings *cfg, uint32_t sndbuf, uint32_t rcvbuf,
+	      uint16_t adv_mss)
+{
+	memset(t, 0, sizeof(*t));
+	t->env = env;
+	t->stats = stats;
+	t->cfg = cfg;
+	t->state = TERN_TCP_CLOSED;
+	t->snd.cap = sndbuf;
+	t->rcv.cap = rcvbuf;
+	t->adv_mss = adv_mss;
+	t->snd_mss = adv_mss < MSS_DEFAULT ? adv_mss : MSS_DEFAULT;
+	t->rcv_mss = t->snd_mss;
+	timers_clear_all(t);
+	rtt_init(t);
+}
+
+void tcp_release(tcp_tcb *t)
+{
+	snd_release(t);
+	rcv_release(t);
+}
+
+/* Eff.snd.MSS = min(SendMSS, our own MSS) (RFC 9293 3.7.1). */
+void tcp_apply_syn_options(tcp_tcb *t, const tern_tcp_opts *opts)
+{
+	uint32_t mss = MSS_DEFAULT;
+
+	if (opts && (opts->present & TERN_TCPOPT_MSS))
+		mss = opts->mss;
+	if (mss > t->adv_mss)
+		mss = t->adv_mss;
+	if (mss < MSS_FLOOR)
+		mss = MSS_FLOOR;
+	t->snd_mss = (uint16_t)mss;
+	cc_init(t);
+}
+
+static void seq_init(tcp_tcb *t, tcp_seq iss)
+{
+	t->iss = iss;
+	t->snd_una = iss;
+	t->snd_nxt = iss;
+	t->snd_max = iss;
+	t->snd_buf_seq = iss + 1;
+	t->recover = iss;
+}
+
+void tcp_open_passive(tcp_tcb *t, tern_time now)
+{
+	tcp_set_state(t, TERN_TCP_LISTEN, "listen", now);
+}
+
+void tcp_open_active(tcp_tcb *t, tcp_seq iss, tern_time now)
+{
+	seq_init(t, iss);
+	tcp_set_state(t, TERN_TCP_SYN_SENT, "connect", now);
+	out_syn(t, now);
+}
+
+/* RFC 9293 3.10.7.2, third check: a SYN on a listener, here on the fresh
+ * TCB the stack cloned for it. Text in a SYN is not queued: Linux drops it
+ * too, and the peer sends it again once the handshake is done. */
+void tcp_input_listen_syn(tcp_tcb *t, const tern_tcp_hdr *syn, tcp_seq iss,
+			  tern_time now)
+{
+	t->flags |= TCP_F_PASSIVE;
+	t->irs = syn->seq;
+	t->rcv_nxt = syn->seq + 1;
+	t->rcv_adv = t->rcv_nxt;
+	seq_init(t, iss);
+	tcp_apply_syn_options(t, &syn->opts);
+	t->snd_wnd = syn->win;
+	t->last_rx = now;
+	/* A clone of its listener, born in LISTEN without a transition. */
+	t->state = TERN_TCP_LISTEN;
+	tcp_set_state(t, TERN_TCP_SYN_RECEIVED, "rx SYN", now);
+	out_syn(t, now);
+}
+
+/* Both handshakes end here: congestion state starts, the application
+ * hears of it, keepalive starts counting. */
+void tcp_established(tcp_tcb *t, const char *cause, tern_time now)
+{
+	timer_clear(t, TCP_T_RTX);
+	rtt_after_handshake(t);
+	cc_init(t);
+	/* RFC 5681 3.1: after a lost SYN or SYN+ACK, start with one segment */
+	if (t->backoff > 0)
+		t->cwnd = t->snd_mss;
+	t->backoff = 0;
+	tcp_set_state(t, TERN_TCP_ESTABLISHED, cause, now);
+	keepalive_arm(t, now);
+	t->env->event(t, TERN_EV_CONNECTED | TERN_EV_WRITABLE);
+}
+
+void tcp_enter_time_wait(tcp_tcb *t, const char *cause, tern_time now)
+{
+	timers_clear_all(t);
+	snd_release(t);
+	tcp_set_state(t, TERN_TCP_TIME_WAIT, cause, now);
+	/* RFC 9293 3.10.7.4: start the time-wait timer, 2 MSL */
+	timer_set(t, TCP_T_CLOSE,
+		  now + 2 * (tern_time)t->cfg->msl_ms * TERN_MSEC);
+	stat_inc(t, TERN_CTR_TCP_TIME_WAITS);
+}
+
+/* Into CLOSED. With an error (reset, refused, timed out) the queues are
+ * flushed (RFC 9293 3.10.7.4); after an orderly close unread data stays
+ * readable until the application closes its handle. */
+void tcp_enter_closed(tcp_tcb *t, const char *cause, int err, tern_time now)
+{
+	unsigned ev = TERN_EV_CLOSED | TERN_EV_READABLE | TERN_EV_WRITABLE;
+
+	timers_clear_all(t);
+	snd_release(t);
+	if (err) {
+		t->err = err;
+		rcv_release(t);
+		ev |= TERN_EV_ERROR;
+	}
+	if (t->state != TERN_TCP_CLOSED)
+		tcp_set_state(t, TERN_TCP_CLOSED, cause, now);
+	t->env->event(t, ev);
+}
+
+void tcp_drop(tcp_tcb *t, const char *cause, tern_time now)
+{
+	tcp_enter_closed(t, cause, 0, now);
+}
+
+/* RFC 9293 3.10.7.1: the reset a segment for no connection draws. */
+bool tcp_reset_for(const tern_tcp_hdr *seg, tcp_seg *rst)
+{
+	if (seg->flags & TERN_TCP_RST)
+		return false;
+	memset(rst, 0, sizeof(*rst));
+	if (seg->flags & TERN_TCP_ACK) {
+		rst->seq = seg->ack;
+		rst->flags = TERN_TCP_RST;
+		return true;
+	}
+	uint32_t len = (uint32_t)seg->payload_len +
+		       ((seg->flags & TERN_TCP_SYN) ? 1 : 0) +
+		       ((seg->flags & TERN_TCP_FIN) ? 1 : 0);
+	rst->seq = 0;
+	rst->ack = seg->seq + len;
+	rst->flags = TERN_TCP_RST | TERN_TCP_ACK;
+	return true;
+}
+
+/* SYN_SENT, SYN+ACK: our SYN is acknowledged. Linux sends the ACK at once
+ * rather than waiting for data to carry it. */
+static void syn_sent_established(tcp_tcb *t, tcp_in *s, tern_time now)
+{
+	rtt_on_ack(t, s->ack, now);
+	t->snd_una = s->ack;
+	t->snd_wnd = s->wnd;
+	t->max_snd_wnd = s->wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = s->ack;
+	tcp_established(t, "rx SYN+ACK", now);
+	out_ack(t, now);
+	/* "continue processing at the sixth step": text and FIN, trimmed
+	 * to the window we offered in our SYN */
+	s->seq += 1;
+	s->flags &= (uint8_t)~TERN_TCP_SYN;
+	if (s->len > rcv_wnd(t)) {
+		s->len = rcv_wnd(t);
+		s->flags &= (uint8_t)~TERN_TCP_FIN;
+	}
+	rcv_text(t, s, now);
+	if (t->state != TERN_TCP_CLOSED)
+		rcv_fin(t, s, now);
+}
+
+/* RFC 9293 3.10.7.3 with RFC 5961 3.2 (a RST in SYN_SENT counts only if
+ * it acknowledges our SYN). */
+void tcp_input_syn_sent(tcp_tcb *t, tcp_in *s, tern_time now)
+{
+	bool has_ack = s->flags & TERN_TCP_ACK;
+
+	if (has_ack && (seq_le(s->ack, t->iss) || seq_gt(s->ack, t->snd_max))) {
+		seg_drop(t, TERN_DROP_TCP_BAD_ACK, now);
+		if (!(s->flags & TERN_TCP_RST))
+			out_rst(t, s->ack, false, now);
+		return;
+	}
+	if (s->flags & TERN_TCP_RST) {
+		if (!has_ack) {
+			seg_drop(t, TERN_DROP_TCP_RST_OUT_OF_WINDOW, now);
+			return;
+		}
+		stat_inc(t, TERN_CTR_TCP_ATTEMPT_FAILS);
+		tcp_enter_closed(t, "rx RST", TERN_ERR_REFUSED, now);
+		return;
+	}
+	if (!(s->flags & TERN_TCP_SYN)) {
+		seg_drop(t, TERN_DROP_TCP_SYN_SENT_NO_SYN, now);
+		return;
+	}
+	t->irs = s->seq;
+	t->rcv_nxt = s->seq + 1;
+	t->rcv_adv = t->rcv_nxt + rcv_window_syn(t);
+	tcp_apply_syn_options(t, s->opts);
+	if (has_ack) {
+		syn_sent_established(t, s, now);
+		return;
+	}
+	/* Simultaneous open (RFC 9293 3.5, figure 7): SYN+ACK with our ISS
+	 * again. Text in the SYN is left for the peer to resend. */
+	t->snd_wnd = s->wnd;
+	t->max_snd_wnd = s->wnd;
+	t->snd_wl1 = s->seq;
+	tcp_set_state(t, TERN_TCP_SYN_RECEIVED, "rx SYN", now);
+	out_syn(t, now);
+}

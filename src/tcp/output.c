@@ -1,0 +1,259 @@
+/* What the engine sends: data and FIN under the send window, congestion
+ * window, Nagle and sender-side SWS avoidance; SYN and SYN+ACK; ACKs;
+ * RSTs; window probes and keepalives. */
+#include <string.h>
+
+#include "tcp/internal.h"
+
+/* The sequence number our FIN takes (valid when TCP_F_FIN_QUEUED). */
+tcp_seq snd_fin_seq(const tcp_tcb *t)
+{
+	return t->snd_buf_seq + t->snd.len;
+}
+
+/* Data or a FIN waits at or beyond snd_nxt. */
+bool snd_pending(const tcp_tcb *t)
+{
+	uint32_t off = seq_diff(t->snd_nxt, t->snd_buf_seq);
+
+	if (off > t->snd.len)
+		return false; /* the FIN has been sent */
+	return off < t->snd.len || (t->flags & TCP_F_FIN_QUEUED);
+}
+
+/* Sequence space left in min(SND.WND, cwnd) beyond snd_nxt. */
+uint32_t snd_usable(const tcp_tcb *t)
+{
+	uint32_t wnd = min_u32(t->snd_wnd, t->cwnd);
+	uint32_t flight = seq_diff(t->snd_nxt, t->snd_una);
+
+	return wnd > flight ? wnd - flight : 0;
+}
+
+static void ack_sent(tcp_tcb *t)
+{
+	t->flags &= ~TCP_F_ACK_NOW;
+	t->rcv_unacked = 0;
+	timer_clear(t, TCP_T_DELACK);
+}
+
+static void seg_init(tcp_tcb *t, tcp_seg *s, tcp_seq seq, uint8_t flags)
+{
+	memset(s, 0, sizeof(*s));
+	s->seq = seq;
+	s->flags = flags;
+	if (flags & TERN_TCP_ACK) {
+		s->ack = t->rcv_nxt;
+		s->win = rcv_window_adv(t);
+	}
+}
+
+/* One segment of queued data (and/or the FIN) starting at seq. */
+static void out_data(tcp_tcb *t, tcp_seq seq, uint32_t len, bool fin,
+		     tern_time now)
+{
+	tcp_seg s;
+	uint32_t off = seq_diff(seq, t->snd_buf_seq);
+	tcp_seq end = seq + len + (fin ? 1 : 0);
+
+	seg_init(t, &s, seq, TERN_TCP_ACK);
+	s.len = len;
+	s.ndata = ring_peek(&t->snd, off, len, s.data);
+	if (fin)
+		s.flags |= TERN_TCP_FIN;
+	if (len && off + len == t->snd.len)
+		s.flags |= TERN_TCP_PSH; /* it empties the buffer, as Linux */
+	if (seq_lt(seq, t->snd_max)) {
+		t->total_retrans++;
+		stat_inc(t, TERN_CTR_TCP_RETRANS_SEGS);
+		if ((t->flags & TCP_F_RTT_TIMING) &&
+		    seq_in(t->rtt_seq, seq, end))
+			rtt_cancel(t); /* Karn's rule */
+	} else {
+		rtt_start(t, seq, now);
+	}
+	if (seq_gt(end, t->snd_nxt))
+		t->snd_nxt = end;
+	if (seq_gt(end, t->snd_max))
+		t->snd_max = end;
+	if (!timer_armed(t, TCP_T_RTX) && !timer_armed(t, TCP_T_PERSIST))
+		timer_set(t, TCP_T_RTX, now + t->rto);
+	ack_sent(t);
+	t->env->emit(t, &s, now);
+}
+
+/* Nagle (RFC 1122 4.2.3.4) and sender SWS avoidance (RFC 9293
+ * 3.8.6.2.1) for a segment of len bytes shorter than the MSS. */
+static bool small_segment_ok(const tcp_tcb *t, uint32_t len, uint32_t avail)
+{
+	if (seq_lt(t->snd_nxt, t->snd_max))
+		return true; /* resending what already went out once */
+	if (len == avail &&
+	    ((t->flags & TCP_F_NODELAY) || t->snd_una == t->snd_max))
+		return true;
+	return t->max_snd_wnd > 0 && len >= t->max_snd_wnd / 2;
+}
+
+/* Sends the next segment if the windows and the rules allow it. */
+static bool send_next(tcp_tcb *t, tern_time now)
+{
+	uint32_t off = seq_diff(t->snd_nxt, t->snd_buf_seq);
+
+	if (timer_armed(t, TCP_T_PERSIST) || off > t->snd.len)
+		return false;
+	uint32_t avail = t->snd.len - off;
+	uint32_t usable = snd_usable(t);
+	uint32_t len = min_u32(min_u32(avail, t->snd_mss), usable);
+	/* The FIN takes a sequence number and needs room for it in the
+	 * window, as in Linux (tcp_snd_wnd_test). */
+	bool fin =
+		(t->flags & TCP_F_FIN_QUEUED) && len == avail && usable > len;
+
+	if (len == 0 && !fin)
+		return false;
+	if (len < t->snd_mss && !fin && !small_segment_ok(t, len, avail))
+		return false;
+	out_data(t, t->snd_nxt, len, fin, now);
+	return true;
+}
+
+/* RFC 9293 3.8.6.1: with nothing in flight and nothing sendable (a zero
+ * window, or a window too small to send into under SWS avoidance), the
+ * persist timer takes over from the retransmission timer. */
+static void persist_check(tcp_tcb *t, tern_time now)
+{
+	if (!snd_pending(t) || t->snd_una != t->snd_max) {
+		if (!snd_pending(t))
+			timer_clear(t, TCP_T_PERSIST);
+		return;
+	}
+	if (timer_armed(t, TCP_T_PERSIST))
+		return;
+	timer_clear(t, TCP_T_RTX);
+	timer_set(t, TCP_T_PERSIST, now + persist_interval(t));
+}
+
+void tcp_output(tcp_tcb *t, tern_time now)
+{
+	if (tcp_state_props(t->state) & TCP_P_SEND_DATA) {
+		while (send_next(t, now))
+			;
+		persist_check(t, now);
+	}
+	if ((t->flags & TCP_F_ACK_NOW) && t->state >= TERN_TCP_SYN_RECEIVED)
+		out_ack(t, now);
+}
+
+/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+void out_ack(tcp_tcb *t, tern_time now)
+{
+	tcp_seg s;
+
+	seg_init(t, &s, t->snd_nxt, TERN_TCP_ACK);
+	ack_sent(t);
+	stat_inc(t, TERN_CTR_TCP_PURE_ACKS_OUT);
+	t->env->emit(t, &s, now);
+}
+
+/* RFC 5961 3.2, 4.2, 5.2: the same ACK, counted apart. */
+void out_challenge_ack(tcp_tcb *t, tern_time now)
+{
+	stat_inc(t, TERN_CTR_TCP_CHALLENGE_ACKS);
+	out_ack(t, now);
+}
+
+/* SYN in SYN_SENT, SYN+ACK in SYN_RECEIVED, both with ISS and the MSS
+ * option (RFC 9293 3.7.1). The window of a SYN is never scaled. */
+void out_syn(tcp_tcb *t, tern_time now)
+{
+	tcp_seg s;
+	bool synack = t->state == TERN_TCP_SYN_RECEIVED;
+
+	seg_init(t, &s, t->iss,
+		 synack ? TERN_TCP_SYN | TERN_TCP_ACK : TERN_TCP_SYN);
+	if (!synack)
+		s.win = rcv_window_syn(t);
+	s.opts.present = TERN_TCPOPT_MSS;
+	s.opts.mss = t->adv_mss;
+	if (t->backoff == 0)
+		rtt_start(t, t->iss, now);
+	else
+		stat_inc(t, TERN_CTR_TCP_SYN_RETRANS);
+	t->snd_nxt = seq_max(t->snd_nxt, t->iss + 1);
+	t->snd_max = seq_max(t->snd_max, t->iss + 1);
+	if (!timer_armed(t, TCP_T_RTX))
+		timer_set(t, TCP_T_RTX, now + t->rto);
+	if (synack)
+		ack_sent(t);
+	t->env->emit(t, &s, now);
+}
+
+/* A reset from this connection: <SEQ=seq><CTL=RST>, or RST+ACK carrying
+ * RCV.NXT as Linux sends on abort. */
+void out_rst(tcp_tcb *t, tcp_seq seq, bool with_ack, tern_time now)
+{
+	tcp_seg s;
+
+	memset(&s, 0, sizeof(s));
+	s.seq = seq;
+	s.flags = TERN_TCP_RST;
+	if (with_ack) {
+		s.flags |= TERN_TCP_ACK;
+		s.ack = t->rcv_nxt;
+	}
+	t->env->emit(t, &s, now);
+}
+
+/* Fast retransmit (RFC 5681 3.2) and partial ACKs (RFC 6582 3.2): the
+ * first unacknowledged segment again, snd_nxt unchanged. */
+void out_retransmit_head(tcp_tcb *t, tern_time now)
+{
+	uint32_t off = seq_diff(t->snd_una, t->snd_buf_seq);
+	uint32_t flight = seq_diff(t->snd_max, t->snd_una);
+	uint32_t len = 0;
+
+	if (off < t->snd.len)
+		len = min_u32(min_u32(t->snd.len - off, t->snd_mss), flight);
+	bool fin = (t->flags & TCP_F_FIN_QUEUED) &&
+		   t->snd_una + len == snd_fin_seq(t) &&
+		   seq_gt(t->snd_max, snd_fin_seq(t));
+	if (len == 0 && !fin)
+		return;
+	out_data(t, t->snd_una, len, fin, now);
+}
+
+/* RFC 9293 3.8.6.1: a zero-window probe carries one octet of new data
+ * (or the FIN when no data is left). With a usable window that SWS
+ * avoidance kept us from filling, the persist timeout is the "override
+ * timeout" of 3.8.6.2.1 and we send what fits. */
+void out_probe(tcp_tcb *t, tern_time now)
+{
+	uint32_t off = seq_diff(t->snd_una, t->snd_buf_seq);
+	uint32_t avail = off < t->snd.len ? t->snd.len - off : 0;
+
+	t->snd_nxt = t->snd_una; /* an earlier probe octet was not taken */
+	uint32_t usable = snd_usable(t);
+
+	if (usable > 0) {
+		uint32_t len = min_u32(min_u32(avail, usable), t->snd_mss);
+		bool fin = (t->flags & TCP_F_FIN_QUEUED) && len == avail &&
+			   usable > len;
+		timer_clear(t, TCP_T_PERSIST);
+		t->backoff = 0;
+		out_data(t, t->snd_una, len, fin, now);
+		return;
+	}
+	stat_inc(t, TERN_CTR_TCP_PERSIST_PROBES);
+	out_data(t, t->snd_una, avail ? 1 : 0, avail == 0, now);
+}
+
+/* RFC 9293 3.8.4: <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data (as Linux), so
+ * the peer answers with an ACK. */
+void out_keepalive(tcp_tcb *t, tern_time now)
+{
+	tcp_seg s;
+
+	seg_init(t, &s, t->snd_una - 1, TERN_TCP_ACK);
+	stat_inc(t, TERN_CTR_TCP_KEEPALIVE_PROBES);
+	t->env->emit(t, &s, now);
+}

@@ -1,0 +1,289 @@
+/* The receiving side: the window we advertise, segment text in order and
+ * out of order, the FIN (RFC 9293 3.10.7.4, seventh and eighth steps),
+ * delayed ACKs, and the receive buffer's life. */
+#include <string.h>
+
+#include "tcp/internal.h"
+
+/* Without window scaling (RFC 7323) a window is at most 65535. */
+#define WND_MAX 65535u
+
+/* RCV.BUFF - RCV.USER: room for data beyond RCV.NXT. */
+uint32_t rcv_space(const tcp_tcb *t)
+{
+	return t->rcv.cap - t->rcv.len;
+}
+
+/* RCV.WND as last advertised. */
+uint32_t rcv_wnd(const tcp_tcb *t)
+{
+	return seq_diff(t->rcv_adv, t->rcv_nxt);
+}
+
+uint16_t rcv_window_syn(const tcp_tcb *t)
+{
+	return (uint16_t)min_u32(rcv_space(t), WND_MAX);
+}
+
+/* The right edge RCV.NXT + window we could offer now. */
+static tcp_seq rcv_right_edge(const tcp_tcb *t)
+{
+	return t->rcv_nxt + min_u32(rcv_space(t), WND_MAX);
+}
+
+/* RFC 9293 3.8.6.2.2: the right edge moves only when it can move by
+ * min(RCV.BUFF / 2, Eff.snd.MSS) or more, and never moves left. */
+static bool rcv_edge_may_move(const tcp_tcb *t, tcp_seq right)
+{
+	uint32_t step = min_u32(t->rcv.cap / 2, t->adv_mss);
+
+	return seq_gt(right, t->rcv_adv) && seq_diff(right, t->rcv_adv) >= step;
+}
+
+/* The window for the header of a segment being sent now. */
+uint16_t rcv_window_adv(tcp_tcb *t)
+{
+	tcp_seq right = rcv_right_edge(t);
+
+	if (rcv_edge_may_move(t, right))
+		t->rcv_adv = right;
+	return (uint16_t)rcv_wnd(t);
+}
+
+/* After the application read: send a window update when the window has
+ * at least doubled and may move under SWS avoidance (Linux's rule in
+ * tcp_cleanup_rbuf, which keeps bulk transfers from sending an update per
+ * read). */
+void rcv_after_read(tcp_tcb *t)
+{
+	tcp_seq right = rcv_right_edge(t);
+	uint32_t now_wnd = rcv_wnd(t);
+
+	if (!(tcp_state_props(t->state) & TCP_P_RECV_DATA))
+		return;
+	if (rcv_edge_may_move(t, right) &&
+	    seq_diff(right, t->rcv_nxt) >= 2 * now_wnd)
+		t->flags |= TCP_F_ACK_NOW;
+}
+
+static bool rcv_alloc(tcp_tcb *t)
+{
+	if (t->rcv.buf)
+		return true;
+	size_t ooo = TCP_OOO_MAX * sizeof(tcp_range);
+	uint8_t *mem = t->env->alloc(t, t->rcv.cap + ooo);
+	if (!mem)
+		return false;
+	t->ooo = (tcp_range *)mem;
+	t->rcv.buf = mem + ooo;
+	t->rcv.head = 0;
+	return true;
+}
+
+/* Buffers exist only while they hold data. */
+void rcv_release(tcp_tcb *t)
+{
+	if (!t->rcv.buf)
+		return;
+	t->env->free(t, t->ooo, t->rcv.cap + TCP_OOO_MAX * sizeof(tcp_range));
+	t->rcv.buf = NULL;
+	t->ooo = NULL;
+	t->rcv.len = 0;
+	t->rcv.head = 0;
+	t->nooo = 0;
+}
+
+void snd_release(tcp_tcb *t)
+{
+	if (!t->snd.buf)
+		return;
+	t->env->free(t, t->snd.buf, t->snd.cap);
+	t->snd.buf = NULL;
+	t->snd.len = 0;
+	t->snd.head = 0;
+}
+
+/* Records [left, right) beyond RCV.NXT; false if it needs a new range
+ * and all TCP_OOO_MAX are in use. */
+static bool ooo_add(tcp_tcb *t, tcp_seq left, tcp_seq right)
+{
+	int i = 0;
+
+	while (i < t->nooo && seq_lt(t->ooo[i].right, left))
+		i++;
+	if (i < t->nooo && seq_le(t->ooo[i].left, right)) {
+		/* overlaps or touches range i: merge, then absorb followers */
+		t->ooo[i].left = seq_min(t->ooo[i].left, left);
+		t->ooo[i].right = seq_max(t->ooo[i].right, right);
+		int j = i + 1;
+		while (j < t->nooo && seq_le(t->ooo[j].left, t->ooo[i].right)) {
+			t->ooo[i].right =
+				seq_max(t->ooo[i].right, t->ooo[j].right);
+			j++;
+		}
+		memmove(&t->ooo[i + 1], &t->ooo[j],
+			(size_t)(t->nooo - j) * sizeof(tcp_range));
+		t->nooo = (uint8_t)(t->nooo - (j - i - 1));
+		return true;
+	}
+	if (t->nooo == TCP_OOO_MAX)
+		return false;
+	memmove(&t->ooo[i + 1], &t->ooo[i],
+		(size_t)(t->nooo - i) * sizeof(tcp_range));
+	t->ooo[i] = (tcp_range){left, right};
+	t->nooo++;
+	return true;
+}
+
+/* Moves RCV.NXT over out-of-order data it has reached; true if any. */
+static bool ooo_pull(tcp_tcb *t)
+{
+	bool moved = false;
+
+	while (t->nooo > 0 && seq_le(t->ooo[0].left, t->rcv_nxt)) {
+		if (seq_gt(t->ooo[0].right, t->rcv_nxt)) {
+			uint32_t n = seq_diff(t->ooo[0].right, t->rcv_nxt);
+			ring_commit(&t->rcv, n);
+			t->rcv_nxt += n;
+			t->bytes_received += n;
+			moved = true;
+		}
+		memmove(&t->ooo[0], &t->ooo[1],
+			(size_t)(t->nooo - 1) * sizeof(tcp_range));
+		t->nooo--;
+	}
+	return moved;
+}
+
+/* RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2: ACK at least every second
+ * full-sized segment, otherwise within the delayed-ACK time. */
+static void ack_policy(tcp_tcb *t, uint32_t len, tern_time now)
+{
+	t->rcv_unacked += len;
+	if (t->rcv_unacked >= 2u * t->rcv_mss) {
+		t->flags |= TCP_F_ACK_NOW;
+		return;
+	}
+	if (!timer_armed(t, TCP_T_DELACK))
+		timer_set(t, TCP_T_DELACK,
+			  now + (tern_time)t->cfg->delack_ms * TERN_MSEC);
+}
+
+static void text_in_order(tcp_tcb *t, const tcp_in *s, tern_time now)
+{
+	bool had_holes = t->nooo > 0;
+
+	ring_write_at(&t->rcv, t->rcv.len, s->data, s->len);
+	ring_commit(&t->rcv, s->len);
+	t->rcv_nxt += s->len;
+	t->bytes_received += s->len;
+	ooo_pull(t);
+	/* RFC 5681 4.2: ACK at once a segment that fills a hole. */
+	if (had_holes)
+		t->flags |= TCP_F_ACK_NOW;
+	else
+		ack_policy(t, s->len, now);
+}
+
+static void text_out_of_order(tcp_tcb *t, const tcp_in *s, tern_time now)
+{
+	uint32_t off = t->rcv.len + seq_diff(s->seq, t->rcv_nxt);
+
+	/* RFC 5681 4.2: an out-of-order segment draws an immediate
+	 * (duplicate) ACK. */
+	t->flags |= TCP_F_ACK_NOW;
+	if (!ooo_add(t, s->seq, s->seq + s->len)) {
+		seg_drop(t, TERN_DROP_TCP_OOO_FULL, now);
+		return;
+	}
+	ring_write_at(&t->rcv, off, s->data, s->len);
+	stat_inc(t, TERN_CTR_TCP_OFO_QUEUE);
+}
+
+/* Seventh step: segment text. The first check trimmed it to the window,
+ * which we never let exceed the free buffer, so it always fits. */
+void rcv_text(tcp_tcb *t, tcp_in *s, tern_time now)
+{
+	if (s->len == 0 || !(tcp_state_props(t->state) & TCP_P_RECV_DATA))
+		return; /* CLOSE_WAIT and later: "ignore the segment text" */
+	if (t->flags & TCP_F_ORPHAN) {
+		/* RFC 1122 4.2.2.13: data after CLOSE is lost, so say so
+		 * with a RST (Linux: TCPAbortOnData). */
+		stat_inc(t, TERN_CTR_TCP_ABORT_ON_DATA);
+		out_rst(t, t->snd_max, true, now);
+		tcp_enter_closed(t, "rx data after close", TERN_ERR_RESET, now);
+		return;
+	}
+	if (t->rcv_mss < s->len)
+		t->rcv_mss = (uint16_t)min_u32(s->len, t->adv_mss);
+	if (t->flags & TCP_F_SHUT_RD) {
+		/* shutdown(RD): in-order text is taken and discarded */
+		if (s->seq != t->rcv_nxt) {
+			t->flags |= TCP_F_ACK_NOW;
+			return;
+		}
+		t->rcv_nxt += s->len;
+		ack_policy(t, s->len, now);
+		return;
+	}
+	if (!rcv_alloc(t)) {
+		seg_drop(t, TERN_DROP_TCP_NO_MEMORY, now);
+		return;
+	}
+	if (s->seq == t->rcv_nxt)
+		text_in_order(t, s, now);
+	else
+		text_out_of_order(t, s, now);
+	if (t->rcv.len > 0)
+		t->env->event(t, TERN_EV_READABLE);
+}
+
+static void fin_state_change(tcp_tcb *t, tern_time now)
+{
+	switch (t->state) {
+	case TERN_TCP_SYN_RECEIVED:
+	case TERN_TCP_ESTABLISHED:
+		/* The ACK of the FIN waits like any delayed ACK (Linux's
+		 * pingpong mode), so a quick close() sends FIN+ACK in one
+		 * segment: the three-segment close. */
+		tcp_set_state(t, TERN_TCP_CLOSE_WAIT, "rx FIN", now);
+		ack_policy(t, 0, now);
+		break;
+	case TERN_TCP_FIN_WAIT_1:
+		t->flags |= TCP_F_ACK_NOW;
+		if (t->flags & TCP_F_FIN_ACKED)
+			tcp_enter_time_wait(t, "rx FIN", now);
+		else
+			tcp_set_state(t, TERN_TCP_CLOSING, "rx FIN", now);
+		break;
+	case TERN_TCP_FIN_WAIT_2:
+		t->flags |= TCP_F_ACK_NOW;
+		tcp_enter_time_wait(t, "rx FIN", now);
+		break;
+	default: /* CLOSE_WAIT, CLOSING, LAST_ACK: remain */
+		t->flags |= TCP_F_ACK_NOW;
+		break;
+	}
+}
+
+/* Eighth step: the FIN, once every octet before it has arrived. */
+void rcv_fin(tcp_tcb *t, const tcp_in *s, tern_time now)
+{
+	if (s->flags & TERN_TCP_FIN) {
+		tcp_seq fin = s->seq + s->len;
+		if (seq_gt(fin, t->rcv_nxt)) {
+			t->flags |= TCP_F_OOO_FIN;
+			t->rcv_fin_seq = fin;
+			return;
+		}
+	} else if (!(t->flags & TCP_F_OOO_FIN) ||
+		   t->rcv_fin_seq != t->rcv_nxt) {
+		return;
+	}
+	if (t->flags & TCP_F_RCVD_FIN)
+		return;
+	t->flags = (t->flags & ~TCP_F_OOO_FIN) | TCP_F_RCVD_FIN;
+	t->rcv_nxt += 1;
+	t->env->event(t, TERN_EV_READABLE);
+	fin_state_change(t, now);
+}

@@ -1,0 +1,183 @@
+/* The TCP engine: one connection's RFC 9293 state machine.
+ *
+ * No I/O, no clock, no allocation of its own: segments leave through
+ * env->emit, state changes are reported through env->state, events for the
+ * application through env->event, buffers come from env->alloc. Every entry
+ * point takes `now`. The stack owns the connection table, listeners and
+ * the timer wheel; it calls tcp_next_deadline() after each entry point.
+ */
+#ifndef TERN_TCP_TCP_H
+#define TERN_TCP_TCP_H
+
+#include <tern/stack.h>
+#include <tern/wire.h>
+
+#include "tcp/ring.h"
+#include "tcp/seq.h"
+
+typedef struct tcp_tcb tcp_tcb;
+
+/* A segment the engine wants sent; the stack adds addresses and headers. */
+typedef struct tcp_seg {
+	tcp_seq seq, ack;
+	uint8_t flags;
+	uint16_t win;
+	tern_tcp_opts opts;
+	uint32_t len; /* payload bytes, in data[0..ndata) */
+	int ndata;
+	tern_iov data[2];
+} tcp_seg;
+
+typedef struct tcp_env_ops {
+	void (*emit)(tcp_tcb *tcb, const tcp_seg *seg, tern_time now);
+	void (*state)(tcp_tcb *tcb, int from, int to, const char *cause,
+		      tern_time now);
+	void (*event)(tcp_tcb *tcb, unsigned events);
+	/* A segment (or part of one) was dropped; counted and traced. */
+	void (*drop)(tcp_tcb *tcb, int reason, tern_time now);
+	void *(*alloc)(tcp_tcb *tcb, size_t size);
+	void (*free)(tcp_tcb *tcb, void *ptr, size_t size);
+} tcp_env_ops;
+
+enum tcp_timer {
+	TCP_T_RTX,	 /* retransmission, also SYN and SYN+ACK */
+	TCP_T_PERSIST,	 /* zero-window probe */
+	TCP_T_DELACK,	 /* delayed ACK */
+	TCP_T_KEEPALIVE, /* keepalive idle/probe */
+	TCP_T_CLOSE,	 /* TIME_WAIT 2 MSL, orphaned FIN_WAIT_2 */
+	TCP_T_COUNT
+};
+
+enum tcp_flag {
+	TCP_F_PASSIVE = 1u << 0,    /* opened by a listener */
+	TCP_F_FIN_QUEUED = 1u << 1, /* our FIN follows the queued data */
+	TCP_F_FIN_ACKED = 1u << 2,  /* ... and the peer acknowledged it */
+	TCP_F_RCVD_FIN = 1u << 3,   /* the peer's FIN was processed */
+	TCP_F_OOO_FIN = 1u << 4,    /* a FIN arrived ahead of a hole */
+	TCP_F_NODELAY = 1u << 5,    /* Nagle off */
+	TCP_F_KEEPALIVE = 1u << 6,
+	TCP_F_ORPHAN = 1u << 7,	      /* the application closed its handle */
+	TCP_F_SHUT_RD = 1u << 8,      /* discard what arrives */
+	TCP_F_ACK_NOW = 1u << 9,      /* an ACK must go out at once */
+	TCP_F_RTT_TIMING = 1u << 10,  /* rtt_seq is being timed */
+	TCP_F_IN_RECOVERY = 1u << 11, /* NewReno fast recovery */
+	TCP_F_RTT_VALID = 1u << 12,   /* srtt/rttvar hold a measurement */
+};
+
+/* Out-of-order ranges beyond RCV.NXT, kept sorted and disjoint. */
+#define TCP_OOO_MAX 16
+
+typedef struct tcp_range {
+	tcp_seq left, right;
+} tcp_range;
+
+struct tcp_tcb {
+	const tcp_env_ops *env;
+	tern_stats *stats;
+	const tern_settings *cfg;
+
+	uint8_t state;
+	uint8_t backoff; /* consecutive RTO expirations */
+	uint8_t probes;	 /* persist or keepalive probes unanswered */
+	uint8_t dupacks;
+	uint8_t nooo;	/* ranges in ooo */
+	uint32_t flags; /* enum tcp_flag */
+	int err;	/* what the application is told (SO_ERROR) */
+
+	/* Send sequence space (RFC 9293 3.3.1). snd_max is the highest
+	 * sequence ever sent: snd_nxt goes back to snd_una on a timeout. */
+	tcp_seq iss, snd_una, snd_nxt, snd_max;
+	tcp_seq snd_wl1, snd_wl2;
+	uint32_t snd_wnd, max_snd_wnd;
+	tcp_seq snd_buf_seq; /* sequence of the first byte in snd */
+
+	/* Receive sequence space. rcv_adv is the right edge we advertised:
+	 * it never moves left (RFC 9293 3.8.6.2.2). */
+	tcp_seq irs, rcv_nxt, rcv_adv, rcv_fin_seq;
+	uint32_t rcv_unacked; /* bytes received since our last ACK */
+
+	uint16_t snd_mss; /* effective send MSS (RFC 9293 3.7.1) */
+	uint16_t adv_mss; /* the MSS we announce */
+	uint16_t rcv_mss; /* largest segment the peer has sent us */
+
+	tcp_ring snd, rcv;
+	tcp_range *ooo; /* TCP_OOO_MAX ranges, allocated with rcv */
+
+	/* RFC 6298 */
+	tern_time srtt, rttvar, rto;
+	tern_time rtt_start, rtx_start;
+	tcp_seq rtt_seq;
+
+	/* Congestion control (RFC 5681, RFC 6582) */
+	uint32_t cwnd, ssthresh, acked_frac;
+	tcp_seq recover;
+
+	tern_time deadline[TCP_T_COUNT];
+	tern_time last_rx; /* keepalive idle is measured from here */
+
+	uint64_t bytes_acked, bytes_received, total_retrans;
+};
+
+/* ---- set-up ---- */
+
+/* A closed TCB with buffers sized sndbuf/rcvbuf (bytes) and our MSS. */
+void tcp_init(tcp_tcb *t, const tcp_env_ops *env, tern_stats *stats,
+	      const tern_settings *cfg, uint32_t sndbuf, uint32_t rcvbuf,
+	      uint16_t adv_mss);
+/* Releases the buffers (the stack frees the TCB itself). */
+void tcp_release(tcp_tcb *t);
+
+/* ---- user calls (RFC 9293 3.10.1 - 3.10.6) ---- */
+
+/* OPEN, passive: CLOSED -> LISTEN. */
+void tcp_open_passive(tcp_tcb *t, tern_time now);
+/* OPEN, active: sends SYN with sequence iss, CLOSED -> SYN_SENT. */
+void tcp_open_active(tcp_tcb *t, tcp_seq iss, tern_time now);
+ptrdiff_t tcp_send(tcp_tcb *t, const void *buf, size_t len, tern_time now);
+ptrdiff_t tcp_recv(tcp_tcb *t, void *buf, size_t len, tern_time now);
+int tcp_shutdown(tcp_tcb *t, int how, tern_time now);
+/* CLOSE and ABORT. tcp_close marks the TCB orphaned. */
+int tcp_close(tcp_tcb *t, tern_time now);
+int tcp_abort(tcp_tcb *t, tern_time now);
+/* Into CLOSED without a word to the peer (a listener's half-open child
+ * when the listener goes). */
+void tcp_drop(tcp_tcb *t, const char *cause, tern_time now);
+void tcp_set_nodelay(tcp_tcb *t, bool on, tern_time now);
+void tcp_set_keepalive(tcp_tcb *t, bool on, tern_time now);
+/* Poll-style readiness (TERN_EV_* bits). */
+unsigned tcp_poll(const tcp_tcb *t);
+void tcp_info(const tcp_tcb *t, tern_tcp_info *out);
+
+/* ---- segment arrival (RFC 9293 3.10.7) ---- */
+
+/* A SYN reached a listener: t is a fresh TCB cloned for it, in LISTEN.
+ * Sends SYN+ACK with sequence iss: LISTEN -> SYN_RECEIVED. */
+void tcp_input_listen_syn(tcp_tcb *t, const tern_tcp_hdr *syn, tcp_seq iss,
+			  tern_time now);
+/* A segment for this TCB (SYN_SENT or any later state). */
+void tcp_input(tcp_tcb *t, const tern_tcp_hdr *seg, tern_time now);
+/* The reset a segment for no TCB draws (RFC 9293 3.10.7.1); false if none
+ * (the segment is itself a RST). */
+bool tcp_reset_for(const tern_tcp_hdr *seg, tcp_seg *rst);
+
+/* ---- timers ---- */
+
+void tcp_run_timers(tcp_tcb *t, tern_time now);
+tern_time tcp_next_deadline(const tcp_tcb *t);
+
+/* ---- state (state.c) ---- */
+
+enum tcp_state_prop {
+	TCP_P_SYNCHRONIZED = 1u << 0, /* SYN exchanged (RFC 9293 3.3.2) */
+	TCP_P_RECV_DATA = 1u << 1,    /* accepts segment text */
+	TCP_P_SEND_DATA = 1u << 2,    /* may transmit queued data/FIN */
+	TCP_P_USER_SEND = 1u << 3,    /* SEND is allowed */
+	TCP_P_FIN_RECEIVED = 1u << 4, /* the peer's FIN is in */
+};
+
+unsigned tcp_state_props(int state);
+bool tcp_edge_legal(int from, int to);
+/* The one function that changes state (RFC 9293 3.3.2). */
+void tcp_set_state(tcp_tcb *t, int to, const char *cause, tern_time now);
+
+#endif

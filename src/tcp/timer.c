@@ -1,0 +1,223 @@
+/* The connection's timers: retransmission (RFC 6298), persist (RFC 9293
+ * 3.8.6.1), delayed ACK (3.8.6.3), keepalive (3.8.4), TIME_WAIT and the
+ * orphaned FIN_WAIT_2 timeout. Each is a deadline in t->deadline; the
+ * stack calls tcp_run_timers() when the earliest is due. */
+#include "tcp/internal.h"
+
+static tern_time secs(int s)
+{
+	return (tern_time)s * TERN_SEC;
+}
+
+void timers_clear_all(tcp_tcb *t)
+{
+	for (int i = 0; i < TCP_T_COUNT; i++)
+		t->deadline[i] = TERN_TIME_NONE;
+}
+
+tern_time tcp_next_deadline(const tcp_tcb *t)
+{
+	tern_time next = TERN_TIME_NONE;
+
+	for (int i = 0; i < TCP_T_COUNT; i++)
+		if (t->deadline[i] < next)
+			next = t->deadline[i];
+	return next;
+}
+
+/* Linux's probe interval: RTO << backoff, at most the RTO maximum. */
+tern_time persist_interval(const tcp_tcb *t)
+{
+	tern_time max = (tern_time)t->cfg->rto_max_ms * TERN_MSEC;
+	tern_time when = t->rto;
+
+	for (int i = 0; i < t->backoff && when < max; i++)
+		when *= 2;
+	return when < max ? when : max;
+}
+
+/* Linux's tcp_model_timeout(): how long `boundary` retransmissions take
+ * with the RTO starting at its minimum and doubling to its maximum. That
+ * is how tcp_retries2 is applied: as a time, not a count. */
+static tern_time retries_timeout(const tcp_tcb *t, int boundary)
+{
+	tern_time base = (tern_time)t->cfg->rto_min_ms * TERN_MSEC;
+	tern_time max = (tern_time)t->cfg->rto_max_ms * TERN_MSEC;
+	int thresh = 0;
+
+	while ((base << (thresh + 1)) <= max && thresh < 62)
+		thresh++;
+	if (boundary <= thresh)
+		return (((tern_time)2 << boundary) - 1) * base;
+	return (((tern_time)2 << thresh) - 1) * base +
+	       (tern_time)(boundary - thresh) * max;
+}
+
+/* Has the retransmission limit of this state been reached? */
+static bool rtx_exhausted(const tcp_tcb *t, tern_time now)
+{
+	switch (t->state) {
+	case TERN_TCP_SYN_SENT:
+		return t->backoff >= t->cfg->tcp_syn_retries;
+	case TERN_TCP_SYN_RECEIVED:
+		if (t->flags & TCP_F_PASSIVE)
+			return t->backoff >= t->cfg->tcp_synack_retries;
+		return t->backoff >= t->cfg->tcp_syn_retries;
+	default:
+		return t->rtx_start != 0 &&
+		       now - t->rtx_start >=
+			       retries_timeout(t, t->cfg->tcp_retries2);
+	}
+}
+
+static void give_up(tcp_tcb *t, tern_time now)
+{
+	if (t->state == TERN_TCP_SYN_SENT)
+		stat_inc(t, TERN_CTR_TCP_ATTEMPT_FAILS);
+	stat_inc(t, TERN_CTR_TCP_ABORT_ON_TIMEOUT);
+	/* A passive half-open connection just goes (the listener stays);
+	 * anything the application knows of fails with "timed out". */
+	bool silent =
+		t->state == TERN_TCP_SYN_RECEIVED && (t->flags & TCP_F_PASSIVE);
+	tcp_enter_closed(t, "timeout", silent ? 0 : TERN_ERR_TIMEDOUT, now);
+}
+
+/* RFC 6298 5.4-5.6 and RFC 5681 3.1: retransmit the earliest
+ * unacknowledged segment, back off, shrink cwnd to one segment. */
+static void on_rtx(tcp_tcb *t, tern_time now)
+{
+	if (t->snd_una == t->snd_max)
+		return;
+	if (rtx_exhausted(t, now)) {
+		give_up(t, now);
+		return;
+	}
+	stat_inc(t, TERN_CTR_TCP_TIMEOUTS);
+	if (t->backoff == 0) {
+		t->rtx_start = now - t->rto; /* about when it first left */
+		if (t->state >= TERN_TCP_ESTABLISHED)
+			t->ssthresh = tcp_cc_reno.ssthresh(t);
+	}
+	if (t->backoff < UINT8_MAX)
+		t->backoff++;
+	rtt_backoff(t);
+	rtt_cancel(t);
+	t->cwnd = t->snd_mss;
+	t->dupacks = 0;
+	t->flags &= ~TCP_F_IN_RECOVERY;
+	t->recover = t->snd_max; /* RFC 6582 4 */
+	if (t->state == TERN_TCP_SYN_SENT ||
+	    t->state == TERN_TCP_SYN_RECEIVED) {
+		out_syn(t, now);
+		return;
+	}
+	t->snd_nxt = t->snd_una; /* go back N */
+	tcp_output(t, now);
+}
+
+static void on_persist(tcp_tcb *t, tern_time now)
+{
+	if (!snd_pending(t) && t->snd_una == t->snd_max)
+		return;
+	if (t->backoff < UINT8_MAX)
+		t->backoff++;
+	if (t->probes < UINT8_MAX)
+		t->probes++;
+	/* Re-arm first: out_probe then leaves the RTX timer alone. */
+	timer_set(t, TCP_T_PERSIST, now + persist_interval(t));
+	out_probe(t, now);
+}
+
+void keepalive_arm(tcp_tcb *t, tern_time now)
+{
+	if (t->flags & TCP_F_KEEPALIVE)
+		timer_set(t, TCP_T_KEEPALIVE,
+			  now + secs(t->cfg->tcp_keepalive_time));
+	else
+		timer_clear(t, TCP_T_KEEPALIVE);
+}
+
+/* RFC 9293 3.8.4 / RFC 1122 4.2.3.6, with Linux's rules: idle is time
+ * since the peer last sent anything; probes wait while data is in
+ * flight; after tcp_keepalive_probes unanswered ones, RST and close. */
+static void on_keepalive(tcp_tcb *t, tern_time now)
+{
+	const tern_settings *c = t->cfg;
+
+	if (!(t->flags & TCP_F_KEEPALIVE) ||
+	    !(t->state == TERN_TCP_ESTABLISHED ||
+	      t->state == TERN_TCP_CLOSE_WAIT ||
+	      t->state == TERN_TCP_FIN_WAIT_2))
+		return;
+	if (t->snd_una != t->snd_max || snd_pending(t)) {
+		timer_set(t, TCP_T_KEEPALIVE,
+			  now + secs(c->tcp_keepalive_time));
+		return;
+	}
+	tern_time idle = now - t->last_rx;
+	if (idle < secs(c->tcp_keepalive_time)) {
+		timer_set(t, TCP_T_KEEPALIVE,
+			  t->last_rx + secs(c->tcp_keepalive_time));
+		return;
+	}
+	if (t->probes >= c->tcp_keepalive_probes) {
+		out_rst(t, t->snd_max, true, now);
+		stat_inc(t, TERN_CTR_TCP_ABORT_ON_TIMEOUT);
+		tcp_enter_closed(t, "timeout", TERN_ERR_TIMEDOUT, now);
+		return;
+	}
+	t->probes++;
+	out_keepalive(t, now);
+	timer_set(t, TCP_T_KEEPALIVE, now + secs(c->tcp_keepalive_intvl));
+}
+
+/* TIME_WAIT's 2 MSL, or an orphan's tcp_fin_timeout in FIN_WAIT_2. */
+static void on_close_timer(tcp_tcb *t, tern_time now)
+{
+	if (t->state == TERN_TCP_TIME_WAIT || t->state == TERN_TCP_FIN_WAIT_2)
+		tcp_enter_closed(t, "timeout", 0, now);
+}
+
+static void on_delack(tcp_tcb *t, tern_time now)
+{
+	if (t->state < TERN_TCP_SYN_RECEIVED)
+		return;
+	stat_inc(t, TERN_CTR_TCP_DELAYED_ACKS);
+	out_ack(t, now);
+}
+
+/* FIN_WAIT_2 for an orphan lasts tcp_fin_timeout (Linux): the peer may
+ * never send its FIN, and nobody is left to notice. */
+void fin_wait_2_timer(tcp_tcb *t, tern_time now)
+{
+	if (t->state == TERN_TCP_FIN_WAIT_2 && (t->flags & TCP_F_ORPHAN))
+		timer_set(t, TCP_T_CLOSE, now + secs(t->cfg->tcp_fin_timeout));
+}
+
+void tcp_enter_fin_wait_2(tcp_tcb *t, tern_time now)
+{
+	timer_clear(t, TCP_T_RTX);
+	timer_clear(t, TCP_T_PERSIST);
+	tcp_set_state(t, TERN_TCP_FIN_WAIT_2, "rx ACK", now);
+	fin_wait_2_timer(t, now);
+}
+
+void tcp_run_timers(tcp_tcb *t, tern_time now)
+{
+	static void (*const handlers[TCP_T_COUNT])(tcp_tcb *, tern_time) = {
+		[TCP_T_RTX] = on_rtx,
+		[TCP_T_PERSIST] = on_persist,
+		[TCP_T_DELACK] = on_delack,
+		[TCP_T_KEEPALIVE] = on_keepalive,
+		[TCP_T_CLOSE] = on_close_timer,
+	};
+
+	for (int i = 0; i < TCP_T_COUNT; i++) {
+		if (t->deadline[i] > now)
+			continue;
+		t->deadline[i] = TERN_TIME_NONE;
+		handlers[i](t, now);
+		if (t->state == TERN_TCP_CLOSED)
+			return;
+	}
+}

@@ -1,0 +1,154 @@
+/* The JSON Lines trace: one object per event, one event per line. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <tern/stats.h>
+#include <tern/trace.h>
+#include <tern/wire.h>
+
+#include "trace/jsonw.h"
+
+struct tern_trace_json {
+	FILE *out;
+	bool owned; /* opened here, closed here */
+	tern_time start;
+};
+
+static void endpoint_text(const tern_endpoint *e, char *buf, size_t size)
+{
+	char a[16];
+	snprintf(buf, size, "%s:%u", tern_addr_format(e->addr, a, sizeof(a)),
+		 (unsigned)e->port);
+}
+
+static void kendpoint(jsonw *w, const char *key, const tern_endpoint *e)
+{
+	char text[32];
+	endpoint_text(e, text, sizeof(text));
+	jw_kstr(w, key, text);
+}
+
+static void state_fields(jsonw *w, const tern_trace_event *ev)
+{
+	char l[32], r[32], conn[72];
+
+	endpoint_text(&ev->state.local, l, sizeof(l));
+	endpoint_text(&ev->state.remote, r, sizeof(r));
+	snprintf(conn, sizeof(conn), "%s-%s", l, r);
+	jw_kstr(w, "conn", conn);
+	jw_kstr(w, "from", tern_tcp_state_name(ev->state.from));
+	jw_kstr(w, "to", tern_tcp_state_name(ev->state.to));
+	jw_kstr(w, "cause", ev->state.cause ? ev->state.cause : "");
+}
+
+static void seg_fields(jsonw *w, const tern_trace_event *ev)
+{
+	static const struct {
+		uint8_t bit;
+		const char *name;
+	} flags[] = {
+		{TERN_TCP_SYN, "SYN"}, {TERN_TCP_ACK, "ACK"},
+		{TERN_TCP_FIN, "FIN"}, {TERN_TCP_RST, "RST"},
+		{TERN_TCP_PSH, "PSH"}, {TERN_TCP_URG, "URG"},
+		{TERN_TCP_ECE, "ECE"}, {TERN_TCP_CWR, "CWR"},
+	};
+
+	jw_kstr(w, "dir", ev->seg.tx ? "tx" : "rx");
+	kendpoint(w, "src", &ev->seg.src);
+	kendpoint(w, "dst", &ev->seg.dst);
+	jw_key(w, "flags");
+	jw_array_begin(w);
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (ev->seg.flags & flags[i].bit)
+			jw_str(w, flags[i].name);
+	jw_array_end(w);
+	jw_kuint(w, "seq", ev->seg.seq);
+	jw_kuint(w, "ack", ev->seg.ack);
+	jw_kuint(w, "len", ev->seg.len);
+	jw_kuint(w, "win", ev->seg.win);
+	if (ev->seg.mss)
+		jw_kuint(w, "mss", ev->seg.mss);
+}
+
+static const char *const kinds[] = {"state", "seg", "drop"};
+
+int tern_trace_json_format(char *buf, size_t size, const tern_trace_event *ev,
+			   tern_time start)
+{
+	jsonw w;
+	tern_time t = ev->t > start ? ev->t - start : 0;
+
+	jw_init(&w, buf, size);
+	jw_object_begin(&w);
+	jw_kuint(&w, "t", t / TERN_USEC);
+	jw_kstr(&w, "host", ev->host ? ev->host : "");
+	jw_kstr(&w, "ev", kinds[ev->kind]);
+	if (ev->kind == TERN_TRACE_STATE) {
+		state_fields(&w, ev);
+	} else if (ev->kind == TERN_TRACE_SEG) {
+		seg_fields(&w, ev);
+	} else {
+		jw_kstr(&w, "reason", tern_drop_reason_name(ev->drop.reason));
+		if (ev->drop.have_addrs) {
+			kendpoint(&w, "src", &ev->drop.src);
+			kendpoint(&w, "dst", &ev->drop.dst);
+		}
+	}
+	jw_object_end(&w);
+	return (int)jw_finish(&w);
+}
+
+tern_trace_json *tern_trace_json_stream(FILE *out, tern_time start)
+{
+	tern_trace_json *w = malloc(sizeof(*w));
+	if (!w)
+		return NULL;
+	w->out = out;
+	w->owned = false;
+	w->start = start;
+	return w;
+}
+
+tern_trace_json *tern_trace_json_open(const char *path, tern_time start,
+				      int *err)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		if (err)
+			*err = TERN_ERR_IO;
+		return NULL;
+	}
+	tern_trace_json *w = tern_trace_json_stream(f, start);
+	if (!w) {
+		fclose(f);
+		if (err)
+			*err = TERN_ERR_NOMEM;
+		return NULL;
+	}
+	w->owned = true;
+	if (err)
+		*err = 0;
+	return w;
+}
+
+void tern_trace_json_hook(void *writer, const tern_trace_event *ev)
+{
+	tern_trace_json *w = writer;
+	char line[512];
+
+	int n = tern_trace_json_format(line, sizeof(line), ev, w->start);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return; /* no event is this long; never write half a line */
+	fputs(line, w->out);
+	fputc('\n', w->out);
+}
+
+void tern_trace_json_close(tern_trace_json *w)
+{
+	if (!w)
+		return;
+	fflush(w->out);
+	if (w->owned)
+		fclose(w->out);
+	free(w);
+}
