@@ -34,12 +34,12 @@ uint32_t ring_write(tcp_ring *r, const void *data, uint32_t n)
 	return n;
 }
 
+/* head never jumps back to 0 when the data runs out: out-of-order data
+ * may sit beyond len, placed relative to head. */
 void ring_consume(tcp_ring *r, uint32_t n)
 {
 	r->head = wrap(r, r->head + n);
 	r->len -= n;
-	if (r->len == 0)
-		r->head = 0;
 }
 
 uint32_t ring_read(tcp_ring *r, void *dst, uint32_t n)
