@@ -48,6 +48,9 @@ typedef struct tern_settings {
 	uint32_t rto_min_ms;	    /* 200 (Linux TCP_RTO_MIN) */
 	uint32_t rto_max_ms;	    /* 120000 (Linux TCP_RTO_MAX) */
 	uint32_t delack_ms;	    /* 40 (Linux TCP_DELACK_MIN) */
+	/* 500 ms: the least time between ACKs answering out-of-window pure
+	 * ACKs (Linux tcp_invalid_ratelimit, RFC 5961 10) */
+	uint32_t tcp_invalid_ratelimit;
 } tern_settings;
 
 TERN_API void tern_settings_default(tern_settings *s);

@@ -28,6 +28,7 @@ void tern_settings_default(tern_settings *s)
 		.rto_min_ms = 200,
 		.rto_max_ms = 120000,
 		.delack_ms = 40,
+		.tcp_invalid_ratelimit = 500,
 	};
 }
 

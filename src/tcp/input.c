@@ -45,6 +45,29 @@ static void trim_to_window(tcp_tcb *t, tcp_in *s)
 	}
 }
 
+/* RFC 5961 10, Linux's tcp_invalid_ratelimit: an out-of-window pure ACK
+ * is answered at most once per interval, so two ends can never keep
+ * answering each other's ACKs. Segments with data are always answered:
+ * they are how a sender learns its retransmission was not needed. */
+static void answer_unacceptable(tcp_tcb *t, const tcp_in *s, tern_time now)
+{
+	tern_time gap = (tern_time)t->cfg->tcp_invalid_ratelimit * TERN_MSEC;
+
+	if (tcp_in_seglen(s) == 0) {
+		if (t->last_oow && now - t->last_oow < gap)
+			return;
+		t->last_oow = now;
+	}
+	t->flags |= TCP_F_ACK_NOW;
+}
+
+/* A FIN we have already taken, sent again: the peer missed our ACK. */
+static bool is_fin_again(const tcp_tcb *t, const tcp_in *s)
+{
+	return (s->flags & TERN_TCP_FIN) &&
+	       s->seq + tcp_in_seglen(s) == t->rcv_nxt;
+}
+
 /* First check: sequence number. An unacceptable segment draws an ACK
  * (unless it is a RST) and is dropped. In TIME_WAIT a retransmitted FIN
  * also restarts the 2 MSL timer. With a zero window, "special allowance
@@ -52,26 +75,23 @@ static void trim_to_window(tcp_tcb *t, tcp_in *s)
  * its text and FIN cut off. */
 static bool check_seq(tcp_tcb *t, tcp_in *s, tern_time now)
 {
-	if (!seq_acceptable(t, s)) {
-		bool zero_wnd_probe = rcv_wnd(t) == 0 && s->seq == t->rcv_nxt &&
-				      !(s->flags & TERN_TCP_SYN);
+	if (seq_acceptable(t, s)) {
+		trim_to_window(t, s);
+		return true;
+	}
+	if (rcv_wnd(t) == 0 && s->seq == t->rcv_nxt &&
+	    !(s->flags & TERN_TCP_SYN)) {
 		t->flags |= TCP_F_ACK_NOW;
-		if (!zero_wnd_probe) {
-			seg_drop(t, TERN_DROP_TCP_OUT_OF_WINDOW, now);
-			if (t->state == TERN_TCP_TIME_WAIT &&
-			    (s->flags & TERN_TCP_FIN) &&
-			    s->seq + tcp_in_seglen(s) == t->rcv_nxt)
-				timer_set(t, TCP_T_CLOSE,
-					  now + 2 * (tern_time)t->cfg->msl_ms *
-							  TERN_MSEC);
-			return false;
-		}
 		s->len = 0;
 		s->flags &= (uint8_t)~TERN_TCP_FIN;
 		return true;
 	}
-	trim_to_window(t, s);
-	return true;
+	seg_drop(t, TERN_DROP_TCP_OUT_OF_WINDOW, now);
+	answer_unacceptable(t, s, now);
+	if (t->state == TERN_TCP_TIME_WAIT && is_fin_again(t, s))
+		timer_set(t, TCP_T_CLOSE,
+			  now + 2 * (tern_time)t->cfg->msl_ms * TERN_MSEC);
+	return false;
 }
 
 /* Second check: RST, with RFC 5961 3.2. Only a RST at exactly RCV.NXT
@@ -101,6 +121,12 @@ static void check_rst(tcp_tcb *t, const tcp_in *s, tern_time now)
 		tcp_enter_closed(
 			t, "rx RST",
 			(t->flags & TCP_F_PASSIVE) ? 0 : TERN_ERR_REFUSED, now);
+		return;
+	case TERN_TCP_TIME_WAIT:
+		/* Both FINs were exchanged: the connection completed, and a
+		 * RST now (RFC 1337's TIME-WAIT assassination, which Linux
+		 * also allows by default) ends only the wait. */
+		tcp_enter_closed(t, "rx RST", 0, now);
 		return;
 	case TERN_TCP_ESTABLISHED:
 	case TERN_TCP_CLOSE_WAIT:

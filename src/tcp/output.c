@@ -144,12 +144,16 @@ void tcp_output(tcp_tcb *t, tern_time now)
 		out_ack(t, now);
 }
 
-/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.NXT being the highest
+ * sequence sent (snd_max): after a timeout snd_nxt goes back to SND.UNA,
+ * and an ACK carrying that could fall below what the peer has received,
+ * be unacceptable there and start an ACK war. Linux, whose snd_nxt never
+ * goes back, sends the same. */
 void out_ack(tcp_tcb *t, tern_time now)
 {
 	tcp_seg s;
 
-	seg_init(t, &s, t->snd_nxt, TERN_TCP_ACK);
+	seg_init(t, &s, t->snd_max, TERN_TCP_ACK);
 	ack_sent(t);
 	stat_inc(t, TERN_CTR_TCP_PURE_ACKS_OUT);
 	t->env->emit(t, &s, now);

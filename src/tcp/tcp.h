@@ -113,7 +113,8 @@ struct tcp_tcb {
 	tcp_seq recover;
 
 	tern_time deadline[TCP_T_COUNT];
-	tern_time last_rx; /* keepalive idle is measured from here */
+	tern_time last_rx;  /* keepalive idle is measured from here */
+	tern_time last_oow; /* last ACK answering an out-of-window ACK */
 
 	uint64_t bytes_acked, bytes_received, total_retrans;
 };
