@@ -103,8 +103,12 @@ void tcp_established(tcp_tcb *t, const char *cause, tern_time now)
 		t->cwnd = t->snd_mss;
 	t->backoff = 0;
 	tcp_set_state(t, TERN_TCP_ESTABLISHED, cause, now);
-	keepalive_arm(t, now);
 	t->env->event(t, TERN_EV_CONNECTED | TERN_EV_WRITABLE);
+	/* shutdown(SHUT_WR) during SYN_SENT: its FIN is due now */
+	if (t->flags & TCP_F_FIN_QUEUED)
+		tcp_set_state(t, TERN_TCP_FIN_WAIT_1, "shutdown", now);
+	else
+		keepalive_arm(t, now);
 }
 
 void tcp_enter_time_wait(tcp_tcb *t, const char *cause, tern_time now)
@@ -118,9 +122,11 @@ void tcp_enter_time_wait(tcp_tcb *t, const char *cause, tern_time now)
 	stat_inc(t, TERN_CTR_TCP_TIME_WAITS);
 }
 
-/* Into CLOSED. With an error (reset, refused, timed out) the queues are
- * flushed (RFC 9293 3.10.7.4); after an orderly close unread data stays
- * readable until the application closes its handle. */
+/* Into CLOSED. The send queue goes; data already received (and so
+ * acknowledged) stays readable until the application closes its handle,
+ * and an error (reset, refused, timed out) is reported after it. RFC 9293
+ * 3.10.7.4 would flush the receive queue too on a reset; Linux keeps it,
+ * and so does tern: the peer sent those bytes and heard we had them. */
 void tcp_enter_closed(tcp_tcb *t, const char *cause, int err, tern_time now)
 {
 	unsigned ev = TERN_EV_CLOSED | TERN_EV_READABLE | TERN_EV_WRITABLE;
@@ -129,7 +135,6 @@ void tcp_enter_closed(tcp_tcb *t, const char *cause, int err, tern_time now)
 	snd_release(t);
 	if (err) {
 		t->err = err;
-		rcv_release(t);
 		ev |= TERN_EV_ERROR;
 	}
 	if (t->state != TERN_TCP_CLOSED)

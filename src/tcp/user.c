@@ -62,12 +62,20 @@ ptrdiff_t tcp_recv(tcp_tcb *t, void *buf, size_t len, tern_time now)
 }
 
 /* The sending half of CLOSE (RFC 9293 3.10.4): the FIN is queued behind
- * the data, and the state changes now (the FIN leaves when it can). */
-static int close_send_side(tcp_tcb *t, const char *cause, tern_time now)
+ * the data, and the state changes now (the FIN leaves when it can). In
+ * SYN_SENT a close() abandons the attempt, as the RFC says; a
+ * shutdown(SHUT_WR) keeps the FIN for after the handshake, as FreeBSD's
+ * TF_NEEDFIN does (and the RFC for SYN_RECEIVED), so queued data is not
+ * lost without a word. */
+static int close_send_side(tcp_tcb *t, const char *cause, bool abandon,
+			   tern_time now)
 {
 	switch (t->state) {
 	case TERN_TCP_SYN_SENT:
-		tcp_enter_closed(t, cause, 0, now);
+		if (abandon)
+			tcp_enter_closed(t, cause, 0, now);
+		else
+			t->flags |= TCP_F_FIN_QUEUED;
 		return 0;
 	case TERN_TCP_SYN_RECEIVED:
 	case TERN_TCP_ESTABLISHED:
@@ -95,7 +103,7 @@ int tcp_shutdown(tcp_tcb *t, int how, tern_time now)
 		rcv_release(t);
 	}
 	if (how & TERN_SHUT_WR)
-		return close_send_side(t, "shutdown", now);
+		return close_send_side(t, "shutdown", false, now);
 	return 0;
 }
 
@@ -150,7 +158,7 @@ int tcp_close(tcp_tcb *t, tern_time now)
 		tcp_enter_closed(t, "close", 0, now);
 		return 0;
 	}
-	close_send_side(t, "close", now);
+	close_send_side(t, "close", true, now);
 	fin_wait_2_timer(t, now);
 	return 0;
 }
