@@ -9,7 +9,7 @@
 
 #include "scenario.h"
 
-#define COL_STATE 26
+#define COL_STATE 29
 #define COL_MID 58
 
 typedef struct line {
@@ -77,6 +77,9 @@ static void seg_label(const scn_run *r, const scn_event *e, int from, char *buf,
 		snprintf(extra, sizeof(extra), " len=%u", ev->seg.len);
 	size_t n = strlen(extra);
 	snprintf(extra + n, sizeof(extra) - n, " win=%u", ev->seg.win);
+	n = strlen(extra);
+	if (ev->seg.mss)
+		snprintf(extra + n, sizeof(extra) - n, " mss=%u", ev->seg.mss);
 	snprintf(buf, size, "%s%s seq=%s%s%s%s",
 		 e->injected ? "forged " : (e->copy ? "late copy: " : ""),
 		 flags, seq, (ev->seg.flags & TERN_TCP_ACK) ? " ack=" : "",

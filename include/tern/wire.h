@@ -139,8 +139,8 @@ TERN_API size_t tern_tcp_hdr_len(const tern_tcp_opts *opts);
  * Returns the header length, or 0 if it does not fit in cap. */
 TERN_API size_t tern_tcp_emit(uint8_t *buf, size_t cap, const tern_tcp_hdr *h);
 
-/* Flags as text, "SYN|ACK" style with names from SYN ACK FIN RST PSH URG
- * ECE CWR in that order; returns buf. */
+/* Flags as text, "SYN|ACK" style, ACK last as in the usual notation
+ * (SYN+ACK, FIN+ACK): SYN FIN RST PSH URG ECE CWR ACK; returns buf. */
 TERN_API char *tern_tcp_flags_format(uint8_t flags, char *buf, size_t size);
 
 /* Big-endian load/store helpers, for callers that build packets by hand. */

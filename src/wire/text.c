@@ -90,10 +90,10 @@ char *tern_tcp_flags_format(uint8_t flags, char *buf, size_t size)
 		uint8_t bit;
 		const char *name;
 	} names[] = {
-		{TERN_TCP_SYN, "SYN"}, {TERN_TCP_ACK, "ACK"},
-		{TERN_TCP_FIN, "FIN"}, {TERN_TCP_RST, "RST"},
-		{TERN_TCP_PSH, "PSH"}, {TERN_TCP_URG, "URG"},
-		{TERN_TCP_ECE, "ECE"}, {TERN_TCP_CWR, "CWR"},
+		{TERN_TCP_SYN, "SYN"}, {TERN_TCP_FIN, "FIN"},
+		{TERN_TCP_RST, "RST"}, {TERN_TCP_PSH, "PSH"},
+		{TERN_TCP_URG, "URG"}, {TERN_TCP_ECE, "ECE"},
+		{TERN_TCP_CWR, "CWR"}, {TERN_TCP_ACK, "ACK"},
 	};
 	size_t used = 0;
 
