@@ -41,9 +41,13 @@ static void on_dupack(tcp_tcb *t, tern_time now)
 		return;
 	}
 	if (t->dupacks != 3 || !seq_gt(t->snd_una, t->recover))
-		return;
+		return; /* 1st and 2nd: limited transmit (output.c) */
+	/* RFC 5681 3.2 step 2: "additional data sent in limited transmit
+	 * MUST NOT be included in this calculation" */
+	uint32_t flight = seq_diff(t->snd_max, t->snd_una);
 	t->recover = t->snd_max;
-	t->ssthresh = tcp_cc_reno.ssthresh(t);
+	t->ssthresh = tcp_cc_reno.ssthresh(t, flight - t->lt_bytes);
+	t->lt_bytes = 0;
 	t->flags |= TCP_F_IN_RECOVERY;
 	stat_inc(t, TERN_CTR_TCP_FAST_RETRANS);
 	out_retransmit_head(t, now);

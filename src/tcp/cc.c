@@ -4,15 +4,10 @@
  * how cwnd grows and where ssthresh goes on loss. */
 #include "tcp/internal.h"
 
-static uint32_t flight_size(const tcp_tcb *t)
-{
-	return seq_diff(t->snd_max, t->snd_una);
-}
-
 /* RFC 5681 3.1, equation (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
-static uint32_t reno_ssthresh(tcp_tcb *t)
+static uint32_t reno_ssthresh(tcp_tcb *t, uint32_t flight)
 {
-	uint32_t half = flight_size(t) / 2;
+	uint32_t half = flight / 2;
 	uint32_t floor = 2u * t->snd_mss;
 
 	return half > floor ? half : floor;

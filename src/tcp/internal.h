@@ -40,7 +40,8 @@ static inline uint32_t min_u32(uint32_t a, uint32_t b)
 typedef struct tcp_cc_ops {
 	const char *name;
 	void (*on_ack)(tcp_tcb *t, uint32_t acked);
-	uint32_t (*ssthresh)(tcp_tcb *t);
+	/* ssthresh after a loss, given the flight it happened in */
+	uint32_t (*ssthresh)(tcp_tcb *t, uint32_t flight);
 } tcp_cc_ops;
 
 extern const tcp_cc_ops tcp_cc_reno;

@@ -21,10 +21,22 @@ bool snd_pending(const tcp_tcb *t)
 	return off < t->snd.len || (t->flags & TCP_F_FIN_QUEUED);
 }
 
+/* Limited transmit (RFC 3042, RFC 5681 3.2 step 1): on the first and
+ * second duplicate ACK, one new segment each may go beyond cwnd (which
+ * stays as it is), so that a small window still draws the three duplicate
+ * ACKs fast retransmit needs. */
+static uint32_t limited_transmit(const tcp_tcb *t)
+{
+	if (t->dupacks == 0 || t->dupacks > 2 ||
+	    (t->flags & TCP_F_IN_RECOVERY) || t->snd_nxt != t->snd_max)
+		return 0;
+	return (uint32_t)t->dupacks * t->snd_mss;
+}
+
 /* Sequence space left in min(SND.WND, cwnd) beyond snd_nxt. */
 uint32_t snd_usable(const tcp_tcb *t)
 {
-	uint32_t wnd = min_u32(t->snd_wnd, t->cwnd);
+	uint32_t wnd = min_u32(t->snd_wnd, t->cwnd + limited_transmit(t));
 	uint32_t flight = seq_diff(t->snd_nxt, t->snd_una);
 
 	return wnd > flight ? wnd - flight : 0;
@@ -113,6 +125,9 @@ static bool send_next(tcp_tcb *t, tern_time now)
 		return false;
 	if (len < t->snd_mss && !fin && !small_segment_ok(t, len, avail))
 		return false;
+	uint32_t flight = seq_diff(t->snd_nxt, t->snd_una) + len;
+	if (flight > t->cwnd)
+		t->lt_bytes += min_u32(len, flight - t->cwnd);
 	out_data(t, t->snd_nxt, len, fin, now);
 	return true;
 }

@@ -108,8 +108,9 @@ struct tcp_tcb {
 	tern_time rtt_start, rtx_start;
 	tcp_seq rtt_seq;
 
-	/* Congestion control (RFC 5681, RFC 6582) */
+	/* Congestion control (RFC 5681, RFC 6582, RFC 3042) */
 	uint32_t cwnd, ssthresh, acked_frac;
+	uint32_t lt_bytes; /* sent beyond cwnd by limited transmit */
 	tcp_seq recover;
 
 	tern_time deadline[TCP_T_COUNT];

@@ -96,7 +96,8 @@ static void on_rtx(tcp_tcb *t, tern_time now)
 	if (t->backoff == 0) {
 		t->rtx_start = now - t->rto; /* about when it first left */
 		if (t->state >= TERN_TCP_ESTABLISHED)
-			t->ssthresh = tcp_cc_reno.ssthresh(t);
+			t->ssthresh = tcp_cc_reno.ssthresh(
+				t, seq_diff(t->snd_max, t->snd_una));
 	}
 	if (t->backoff < UINT8_MAX)
 		t->backoff++;
@@ -104,6 +105,7 @@ static void on_rtx(tcp_tcb *t, tern_time now)
 	rtt_cancel(t);
 	t->cwnd = t->snd_mss;
 	t->dupacks = 0;
+	t->lt_bytes = 0;
 	t->flags &= ~TCP_F_IN_RECOVERY;
 	t->recover = t->snd_max; /* RFC 6582 4 */
 	if (t->state == TERN_TCP_SYN_SENT ||
