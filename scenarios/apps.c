@@ -14,18 +14,34 @@ static uint8_t pattern(size_t i)
 	return (uint8_t)((i * 131u + 7u) ^ (i >> 8));
 }
 
-static void app_close(scn_app *a)
+void scn_app_close(scn_app *a)
 {
-	if (a->closed || !a->conn)
+	if (!a || a->closed || !a->conn)
 		return;
 	a->closed = true;
 	tern_tcp_close(a->conn, scn_now(a->run));
 }
 
+void scn_app_abort(scn_app *a)
+{
+	if (!a || a->closed || !a->conn)
+		return;
+	a->closed = true;
+	tern_tcp_abort(a->conn, scn_now(a->run));
+}
+
+scn_app *scn_app_of(scn_run *r, int host, int nth)
+{
+	for (int i = 0; i < r->napps; i++)
+		if (r->apps[i].host == host && nth-- == 0)
+			return &r->apps[i];
+	return NULL;
+}
+
 static void close_later(scn_run *r, void *arg)
 {
 	(void)r;
-	app_close(arg);
+	scn_app_close(arg);
 }
 
 void scn_app_pump(scn_app *a)
@@ -52,7 +68,7 @@ void scn_app_pump(scn_app *a)
 		tern_tcp_shutdown(a->conn, TERN_SHUT_WR, scn_now(a->run));
 	}
 	if (a->close_after_send)
-		app_close(a);
+		scn_app_close(a);
 }
 
 void scn_app_read(scn_app *a)
@@ -77,7 +93,7 @@ void scn_app_read(scn_app *a)
 		scn_at(a->run, scn_now(a->run) + a->close_delay, close_later,
 		       a);
 	else
-		app_close(a);
+		scn_app_close(a);
 }
 
 static void app_event(tern_conn *c, unsigned ev, void *user, tern_time now)
@@ -192,8 +208,10 @@ void scn_inject(scn_run *r, int host, uint32_t seq, uint32_t ack, uint8_t flags,
 			   .ack = ack,
 			   .flags = flags,
 			   .win = 8192};
-	tern_ipv4_hdr ih = {
-		.ttl = 64, .proto = TERN_IPPROTO_TCP, .src = src, .dst = dst};
+	tern_ipv4_hdr ih = {.ttl = SCN_FORGED_TTL,
+			    .proto = TERN_IPPROTO_TCP,
+			    .src = src,
+			    .dst = dst};
 	uint8_t *tcp = f->frame + TERN_IPV4_HDR_MIN;
 	tern_ipv4_emit(f->frame, TERN_IPV4_HDR_MIN, &ih,
 		       TERN_TCP_HDR_MIN + len);

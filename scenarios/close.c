@@ -4,21 +4,13 @@
 static void client_close(scn_run *r, void *arg)
 {
 	(void)arg;
-	scn_app *a = &r->apps[0];
-	if (!a->closed) {
-		a->closed = true;
-		tern_tcp_close(a->conn, scn_now(r));
-	}
+	scn_app_close(scn_app_of(r, SCN_CLIENT, 0));
 }
 
 static void server_close(scn_run *r, void *arg)
 {
 	(void)arg;
-	scn_app *a = &r->apps[1];
-	if (r->napps > 1 && !a->closed) {
-		a->closed = true;
-		tern_tcp_close(a->conn, scn_now(r));
-	}
+	scn_app_close(scn_app_of(r, SCN_SERVER, 0));
 }
 
 /* handshake, then the client closes at 100 ms; the server's application

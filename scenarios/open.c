@@ -124,8 +124,7 @@ const scn_def scn_synack_timeout = {
 static void client_abort(scn_run *r, void *arg)
 {
 	(void)arg;
-	tern_tcp_abort(r->apps[0].conn, scn_now(r));
-	r->apps[0].closed = true;
+	scn_app_abort(scn_app_of(r, SCN_CLIENT, 0));
 }
 
 static int run_rst_syn_received(scn_run *r)

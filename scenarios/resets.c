@@ -3,20 +3,22 @@
 
 #define CLIENT_PORT 40000
 
-tern_tcp_info scn_client_info(scn_run *r)
+static tern_tcp_info info_of(scn_app *a)
 {
 	tern_tcp_info i = {0};
-	if (r->napps > 0 && r->apps[0].conn)
-		tern_tcp_info_get(r->apps[0].conn, &i);
+	if (a && a->conn)
+		tern_tcp_info_get(a->conn, &i);
 	return i;
+}
+
+tern_tcp_info scn_client_info(scn_run *r)
+{
+	return info_of(scn_app_of(r, SCN_CLIENT, 0));
 }
 
 tern_tcp_info scn_server_info(scn_run *r)
 {
-	tern_tcp_info i = {0};
-	if (r->napps > 1 && r->apps[1].conn)
-		tern_tcp_info_get(r->apps[1].conn, &i);
-	return i;
+	return info_of(scn_app_of(r, SCN_SERVER, 0));
 }
 
 /* Forged segments "from the client" to the server and back. */
@@ -72,7 +74,15 @@ static void rst_step(scn_run *r, void *arg)
 static void client_hello(scn_run *r, void *arg)
 {
 	(void)arg;
-	tern_tcp_send(r->apps[0].conn, "hello", 5, scn_now(r));
+	scn_app *a = scn_app_of(r, SCN_CLIENT, 0);
+	if (a && !a->closed)
+		tern_tcp_send(a->conn, "hello", 5, scn_now(r));
+}
+
+static int client_error(scn_run *r)
+{
+	scn_app *a = scn_app_of(r, SCN_CLIENT, 0);
+	return a ? a->error : 0;
 }
 
 static int run_rst_in_window(scn_run *r)
@@ -93,7 +103,7 @@ static int run_rst_in_window(scn_run *r)
 		 "outside the window, dropped; at RCV.NXT, reset. The client\n"
 		 "learns of it when it next sends: the RST it draws reports "
 		 "\"%s\".",
-		 tern_strerror(r->apps[0].error));
+		 tern_strerror(client_error(r)));
 	return 0;
 }
 
@@ -169,15 +179,13 @@ static void abort_step(scn_run *r, void *arg)
 
 	switch (step) {
 	case 0: /* the server closes with 1000 unread bytes */
-		r->apps[1].closed = true;
-		tern_tcp_close(r->apps[1].conn, scn_now(r));
+		scn_app_close(scn_app_of(r, SCN_SERVER, 0));
 		break;
 	case 1:
 		scn_connect(r, CLIENT_PORT + 1, NULL);
 		break;
 	case 2: /* the client aborts its second connection */
-		r->apps[2].closed = true;
-		tern_tcp_abort(r->apps[2].conn, scn_now(r));
+		scn_app_abort(scn_app_of(r, SCN_CLIENT, 1));
 		break;
 	}
 }

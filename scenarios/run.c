@@ -20,12 +20,23 @@ void scn_record(scn_run *r, const scn_event *e)
 	r->events[r->nevents++] = *e;
 }
 
+/* Every packet a stack sends has its own IPv4 ID, and the fault wrapper
+ * sees each frame as it leaves one stack and as it reaches the other: so
+ * each segment's fate is known exactly, by (sender, IP ID). */
 static void recorder(void *ctx, const tern_trace_event *ev)
 {
 	struct scn_hook *h = ctx;
 	scn_event e = {.ev = *ev, .host = h->host};
 
+	if (ev->kind == TERN_TRACE_SEG && !ev->seg.tx && h->rx_known) {
+		e.has_id = !h->rx_forged;
+		e.ip_id = h->rx_id;
+		e.forged_rx = h->rx_forged;
+		h->rx_known = false;
+	}
 	scn_record(h->run, &e);
+	if (ev->kind == TERN_TRACE_SEG && ev->seg.tx)
+		h->last_tx = (long)h->run->nevents - 1;
 }
 
 tern_time scn_now(const scn_run *r)
@@ -127,6 +138,12 @@ static int fault_send(tern_link *link, const tern_iov *iov, int n,
 		memcpy(frame + len, iov[i].base, iov[i].len);
 		len += iov[i].len;
 	}
+	struct scn_hook *h = &fl->run->hooks[fl->host];
+	if (h->last_tx >= 0 && len >= TERN_IPV4_HDR_MIN) {
+		fl->run->events[h->last_tx].has_id = true;
+		fl->run->events[h->last_tx].ip_id = tern_load16(frame + 4);
+		h->last_tx = -1;
+	}
 	for (int i = 0; i < fl->run->nfaults; i++) {
 		scn_fault *f = &fl->run->faults[i];
 		if (f->host != fl->host || !fault_matches(f, frame, len))
@@ -145,7 +162,15 @@ static int fault_send(tern_link *link, const tern_iov *iov, int n,
 static void fault_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
 {
 	fault_link *fl = ctx;
+	struct scn_hook *h = &fl->run->hooks[fl->host];
+
+	h->rx_known = len >= TERN_IPV4_HDR_MIN;
+	if (h->rx_known) {
+		h->rx_id = tern_load16(frame + 4);
+		h->rx_forged = frame[8] == SCN_FORGED_TTL;
+	}
 	tern_link_deliver(&fl->link, frame, len, now);
+	h->rx_known = false;
 }
 
 static void fault_destroy(tern_link *link)
@@ -191,7 +216,8 @@ static tern_stack *make_stack(scn_run *r, int host)
 	tern_stack *s = tern_stack_new(&cfg);
 	if (!s)
 		return NULL;
-	r->hooks[host] = (struct scn_hook){r, host};
+	r->hooks[host] =
+		(struct scn_hook){.run = r, .host = host, .last_tx = -1};
 	tern_stack_add_trace(s, recorder, &r->hooks[host]);
 	if (r->json)
 		tern_stack_add_trace(s, tern_trace_json_hook, r->json);
@@ -264,60 +290,27 @@ void scn_free(scn_run *r)
 	free(r);
 }
 
-static bool same_segment(const tern_trace_event *tx, const tern_trace_event *rx)
-{
-	return rx->kind == TERN_TRACE_SEG && !rx->seg.tx &&
-	       rx->seg.seq == tx->seg.seq && rx->seg.ack == tx->seg.ack &&
-	       rx->seg.flags == tx->seg.flags && rx->seg.len == tx->seg.len &&
-	       rx->seg.src.port == tx->seg.src.port &&
-	       rx->seg.dst.port == tx->seg.dst.port && rx->t >= tx->t;
-}
-
-/* A transmitted segment that no receive matches was lost on the way.
- * Identical segments (a retransmission and its original) are matched
- * newest first, each to the earliest free arrival after it: if the
- * original was lost, the retransmission takes the one arrival there is;
- * if the network duplicated it, the later arrival is the copy. */
-/* Who put a segment on the wire: its sender, or for a forged one the end
- * it claims to come from. */
-static int sender(const scn_event *e)
-{
-	return e->injected ? 1 - e->host : e->host;
-}
-
-static bool is_tx(const scn_event *e)
-{
-	return e->ev.kind == TERN_TRACE_SEG && (e->ev.seg.tx || e->injected);
-}
-
+/* A transmission no arrival matches (same sender, same IPv4 ID) was lost;
+ * a second arrival of the same packet is a copy the network made. Forged
+ * segments are matched by their own record. */
 static void mark_lost(scn_run *r)
 {
-	bool *used = calloc(r->nevents ? r->nevents : 1, sizeof(bool));
-	if (!used)
-		return;
-	for (size_t i = r->nevents; i-- > 0;) {
+	for (size_t i = 0; i < r->nevents; i++) {
 		scn_event *tx = &r->events[i];
-		if (!is_tx(tx))
+		if (tx->ev.kind != TERN_TRACE_SEG || !tx->ev.seg.tx ||
+		    tx->injected)
 			continue;
-		tx->lost = true;
+		int arrivals = 0;
 		for (size_t j = i + 1; j < r->nevents; j++) {
 			scn_event *rx = &r->events[j];
-			if (!used[j] && !is_tx(rx) && rx->host != sender(tx) &&
-			    same_segment(&tx->ev, &rx->ev)) {
-				used[j] = true;
-				tx->lost = false;
-				break;
-			}
+			if (rx->ev.kind != TERN_TRACE_SEG || rx->ev.seg.tx ||
+			    rx->host == tx->host || !rx->has_id ||
+			    !tx->has_id || rx->ip_id != tx->ip_id)
+				continue;
+			rx->copy = arrivals++ > 0;
 		}
+		tx->lost = arrivals == 0;
 	}
-	/* An arrival no transmission accounts for is a late or duplicated
-	 * copy made by the network. */
-	for (size_t j = 0; j < r->nevents; j++) {
-		scn_event *rx = &r->events[j];
-		rx->copy =
-			rx->ev.kind == TERN_TRACE_SEG && !is_tx(rx) && !used[j];
-	}
-	free(used);
 }
 
 int scn_execute(const scn_def *def, const scn_params *params, scn_run **out)

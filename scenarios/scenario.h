@@ -30,10 +30,13 @@ typedef struct scn_params {
  * a segment forged by the scenario itself (injected). */
 typedef struct scn_event {
 	tern_trace_event ev;
-	int host;      /* enum scn_host */
-	bool injected; /* a forged segment delivered to `host` */
-	bool lost;     /* tx that never arrived (filled after the run) */
-	bool copy;     /* rx of a copy the network made (dup, late) */
+	int host;	/* enum scn_host */
+	bool injected;	/* a forged segment delivered to `host` */
+	bool lost;	/* tx that never arrived (filled after the run) */
+	bool copy;	/* rx of a copy the network made (dup, late) */
+	bool forged_rx; /* rx of a forged segment */
+	bool has_id;	/* ip_id is known: the IPv4 ID of the packet */
+	uint16_t ip_id;
 } scn_event;
 
 /* A segment with its numbers made relative: seq to the sender's ISN,
@@ -115,6 +118,10 @@ struct scn_run {
 	struct scn_hook {
 		struct scn_run *run;
 		int host;
+		long last_tx;  /* index of its latest tx event, or -1 */
+		bool rx_known; /* the frame being delivered: */
+		bool rx_forged;
+		uint16_t rx_id;
 	} hooks[2];
 	char note[1024]; /* what the scenario shows, for the timeline */
 };
@@ -151,6 +158,12 @@ void scn_print_timeline(const scn_run *r, FILE *out);
 void scn_add_fault(scn_run *r, const scn_fault *f);
 void scn_record(scn_run *r, const scn_event *e);
 scn_app *scn_app_new(scn_run *r, int host, tern_conn *conn);
+/* The nth (0-based) app of host, or NULL: under loss a server app may not
+ * exist yet, or ever. */
+scn_app *scn_app_of(scn_run *r, int host, int nth);
+/* close() or abort() of an app's connection, once; NULL is fine. */
+void scn_app_close(scn_app *a);
+void scn_app_abort(scn_app *a);
 /* The server listens on SCN_PORT (opts may set buffer sizes...);
  * accepted connections get an app made from r->server_tmpl. */
 tern_conn *scn_listen(scn_run *r, const tern_conn_opts *opts);
@@ -159,6 +172,10 @@ tern_conn *scn_connect(scn_run *r, uint16_t client_port, scn_app **app);
 int scn_run_until(scn_run *r, tern_time until);
 void scn_at(scn_run *r, tern_time t, void (*fn)(scn_run *r, void *arg),
 	    void *arg);
+/* Forged packets carry this TTL (stacks send 64), so arrivals can be told
+ * from the stacks' own. */
+#define SCN_FORGED_TTL 255
+
 /* Delivers a forged segment to `host`, as if sent by its peer. */
 void scn_inject(scn_run *r, int host, uint32_t seq, uint32_t ack, uint8_t flags,
 		uint16_t dport, uint16_t sport, uint32_t len, tern_time t);
