@@ -153,7 +153,7 @@ static bool ack_syn_received(tcp_tcb *t, const tcp_in *s, tern_time now)
 	t->max_snd_wnd = s->wnd;
 	t->snd_wl1 = s->seq;
 	t->snd_wl2 = s->ack;
-	tcp_established(t, "rx ACK", now);
+	tcp_established(t, s->synack ? "rx SYN+ACK" : "rx ACK", now);
 	return true;
 }
 

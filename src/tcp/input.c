@@ -171,6 +171,7 @@ static bool syn_received_special(tcp_tcb *t, tcp_in *s, tern_time now)
 	if ((s->flags & TERN_TCP_ACK) && s->ack == t->snd_max && s->len == 0) {
 		s->flags &= (uint8_t)~TERN_TCP_SYN;
 		s->seq += 1;
+		s->synack = true;
 	}
 	return false;
 }

@@ -13,6 +13,7 @@ typedef struct tcp_in {
 	uint32_t len; /* text bytes at data */
 	const uint8_t *data;
 	const tern_tcp_opts *opts;
+	bool synack; /* a simultaneous open's SYN+ACK, its SYN taken off */
 } tcp_in;
 
 static inline uint32_t tcp_in_seglen(const tcp_in *s)

@@ -54,7 +54,8 @@ static void test_simultaneous_open(void **state)
 	static const xstate each[] = {
 		{0, CLOSED, SYN_SENT, "connect", 0},
 		{0, SYN_SENT, SYN_RECEIVED, "rx SYN", 10},
-		{0, SYN_RECEIVED, ESTABLISHED, "rx ACK", 20},
+		/* the SYN+ACK acknowledges our SYN (RFC 9293 figure 7) */
+		{0, SYN_RECEIVED, ESTABLISHED, "rx SYN+ACK", 20},
 	};
 	bool ok = expect_segments(r, segs, N(segs));
 	ok &= expect_states(r, C, each, N(each));
