@@ -19,7 +19,10 @@ $(BUILD)/CMakeCache.txt:
 build: $(BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 
-demo: build
+# The demo builds only the CLI, quietly (the log is shown if it fails).
+demo: $(BUILD)/CMakeCache.txt
+	@$(CMAKE) --build $(BUILD) --target tern -j $(JOBS) > $(BUILD)/demo-build.log 2>&1 \
+	  || { cat $(BUILD)/demo-build.log; exit 1; }
 	@scripts/demo.sh $(BUILD)/tern
 
 test:

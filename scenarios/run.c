@@ -326,6 +326,12 @@ int scn_execute(const scn_def *def, const scn_params *params, scn_run **out)
 	if (err == 0)
 		err = def->run(r);
 	mark_lost(r);
+	/* the files are complete when the run is, and a failed write (a
+	 * full disk) is an error, not a silently short file */
+	if (err == 0 && r->json && tern_trace_json_flush(r->json) < 0)
+		err = TERN_ERR_IO;
+	if (err == 0 && r->params.pcap && tern_pcap_flush(r->link[0]) < 0)
+		err = TERN_ERR_IO;
 	if (err < 0) {
 		scn_free(r);
 		return err;

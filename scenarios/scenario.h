@@ -140,7 +140,9 @@ const scn_def *scn_find(const char *name);
 const scn_def *const *scn_all(size_t *count);
 
 /* Runs a scenario and keeps everything for inspection; free with
- * scn_free. Returns 0, or TERN_ERR_* (a bad file path, no memory...). */
+ * scn_free. The trace and capture files are complete when it returns.
+ * Returns 0, or TERN_ERR_IO (a file could not be opened or written),
+ * TERN_ERR_NOMEM. */
 int scn_execute(const scn_def *def, const scn_params *params, scn_run **out);
 void scn_free(scn_run *r);
 

@@ -89,6 +89,11 @@ static inline void tern_link_destroy(tern_link *link)
 TERN_API tern_link *tern_pcap_wrap(tern_link *inner, const char *path,
 				   int linktype, int *err);
 
+/* Writes out what is buffered. Returns 0, TERN_ERR_IO if any write to the
+ * file has failed (the disk is full, say), or TERN_ERR_INVAL if link is not
+ * a pcap wrapper. */
+TERN_API int tern_pcap_flush(tern_link *link);
+
 #ifdef __cplusplus
 }
 #endif

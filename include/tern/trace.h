@@ -82,10 +82,15 @@ TERN_API tern_trace_json *tern_trace_json_open(const char *path,
 					       tern_time start, int *err);
 TERN_API tern_trace_json *tern_trace_json_stream(FILE *out, tern_time start);
 TERN_API void tern_trace_json_hook(void *writer, const tern_trace_event *ev);
-/* Flushes, closes (unless it was a stream) and frees the writer. */
-TERN_API void tern_trace_json_close(tern_trace_json *w);
+/* Writes out what is buffered: 0, or TERN_ERR_IO if any write failed. */
+TERN_API int tern_trace_json_flush(tern_trace_json *w);
+/* Flushes, closes (unless it was a stream) and frees the writer; returns
+ * as tern_trace_json_flush does, including a failed close. */
+TERN_API int tern_trace_json_close(tern_trace_json *w);
 /* Writes one event as a JSON object (no newline) into buf; returns the
- * length it needed, as snprintf does. */
+ * length it needed, as snprintf does, or -1 for an unknown event kind.
+ * Strings are escaped per RFC 8259; bytes that are not UTF-8 become
+ * U+FFFD. */
 TERN_API int tern_trace_json_format(char *buf, size_t size,
 				    const tern_trace_event *ev,
 				    tern_time start);

@@ -157,6 +157,16 @@ static const tern_link_ops pcap_ops = {
 	.destroy = pcap_destroy,
 };
 
+int tern_pcap_flush(tern_link *link)
+{
+	if (!link || link->ops != &pcap_ops)
+		return TERN_ERR_INVAL;
+	struct capture *cap = &((struct pcap_link *)link)->cap;
+	if (!cap->failed && fflush(cap->f) != 0)
+		cap->failed = true;
+	return cap->failed ? TERN_ERR_IO : 0;
+}
+
 tern_link *tern_pcap_wrap(tern_link *inner, const char *path, int linktype,
 			  int *err)
 {

@@ -10,7 +10,8 @@
 
 struct tern_trace_json {
 	FILE *out;
-	bool owned; /* opened here, closed here */
+	bool owned;  /* opened here, closed here */
+	bool failed; /* a write failed */
 	tern_time start;
 };
 
@@ -78,6 +79,8 @@ int tern_trace_json_format(char *buf, size_t size, const tern_trace_event *ev,
 	jsonw w;
 	tern_time t = ev->t > start ? ev->t - start : 0;
 
+	if (ev->kind < TERN_TRACE_STATE || ev->kind > TERN_TRACE_DROP)
+		return -1;
 	jw_init(&w, buf, size);
 	jw_object_begin(&w);
 	jw_kuint(&w, "t", t / TERN_USEC);
@@ -105,6 +108,7 @@ tern_trace_json *tern_trace_json_stream(FILE *out, tern_time start)
 		return NULL;
 	w->out = out;
 	w->owned = false;
+	w->failed = false;
 	w->start = start;
 	return w;
 }
@@ -131,24 +135,45 @@ tern_trace_json *tern_trace_json_open(const char *path, tern_time start,
 	return w;
 }
 
+/* One line per event. A line longer than the stack buffer (which takes
+ * a very long host name) is formatted again into the heap: no event is
+ * ever dropped or cut. */
 void tern_trace_json_hook(void *writer, const tern_trace_event *ev)
 {
 	tern_trace_json *w = writer;
-	char line[512];
+	char line[512], *text = line;
 
 	int n = tern_trace_json_format(line, sizeof(line), ev, w->start);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return; /* no event is this long; never write half a line */
-	fputs(line, w->out);
-	fputc('\n', w->out);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		text = malloc((size_t)n + 1);
+		if (!text) {
+			w->failed = true;
+			return;
+		}
+		tern_trace_json_format(text, (size_t)n + 1, ev, w->start);
+	}
+	if (fputs(text, w->out) < 0 || fputc('\n', w->out) == EOF)
+		w->failed = true;
+	if (text != line)
+		free(text);
 }
 
-void tern_trace_json_close(tern_trace_json *w)
+int tern_trace_json_flush(tern_trace_json *w)
+{
+	if (fflush(w->out) != 0 || ferror(w->out))
+		w->failed = true;
+	return w->failed ? TERN_ERR_IO : 0;
+}
+
+int tern_trace_json_close(tern_trace_json *w)
 {
 	if (!w)
-		return;
-	fflush(w->out);
-	if (w->owned)
-		fclose(w->out);
+		return 0;
+	int err = tern_trace_json_flush(w);
+	if (w->owned && fclose(w->out) != 0)
+		err = TERN_ERR_IO;
 	free(w);
+	return err;
 }

@@ -58,21 +58,56 @@ void jw_array_end(jsonw *w)
 	w->first = false;
 }
 
-/* RFC 8259 7: quote, backslash and control characters are escaped. */
-static void put_string(jsonw *w, const char *s)
+/* Length of the UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, at most U+10FFFF), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
 {
+	unsigned char c = s[0];
+	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+
+	if (n == 0 || c > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
+	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/* RFC 8259 7: quote, backslash and control characters are escaped; a
+ * byte that does not start valid UTF-8 becomes U+FFFD, so every line
+ * stays valid JSON. */
+static void put_string(jsonw *w, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
 	put(w, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		unsigned char c = *s;
 		if (c == '"' || c == '\\') {
 			put(w, '\\');
 			put(w, (char)c);
+			s++;
 		} else if (c < 0x20) {
 			char esc[8];
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			puts_raw(w, esc);
-		} else {
+			s++;
+		} else if (c < 0x80) {
 			put(w, (char)c);
+			s++;
+		} else {
+			size_t n = utf8_len(s);
+			if (n == 0) {
+				puts_raw(w, "\\ufffd");
+				s++;
+				continue;
+			}
+			for (size_t i = 0; i < n; i++)
+				put(w, (char)s[i]);
+			s += n;
 		}
 	}
 	put(w, '"');

@@ -6,7 +6,11 @@
 const char *tu_build_path(const char *name)
 {
 	static char buf[4096];
+	/* CTest sets TERN_BUILD_DIR; a test run by hand writes to $TMPDIR
+	 * (or /tmp), never into the source tree. */
 	const char *dir = getenv("TERN_BUILD_DIR");
-	snprintf(buf, sizeof(buf), "%s/%s", dir ? dir : ".", name);
+	if (!dir)
+		dir = getenv("TMPDIR");
+	snprintf(buf, sizeof(buf), "%s/%s", dir ? dir : "/tmp", name);
 	return buf;
 }
