@@ -1,7 +1,10 @@
 /* tern scenario list | run NAME [--seed N] [--json FILE] [--pcap FILE]
  *                              [--loss P] [--delay MS] */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "scenario.h"
@@ -42,7 +45,7 @@ static bool parse_loss(const char *text, double *out)
 	if (len > 0 && len < sizeof(buf) && text[len - 1] == '%') {
 		memcpy(buf, text, len - 1);
 		buf[len - 1] = '\0';
-		if (!cli_parse_double("--loss", buf, 0, 100, out))
+		if (!cli_parse_double("--loss (in %)", buf, 0, 100, out))
 			return false;
 		*out /= 100;
 		return true;
@@ -50,34 +53,118 @@ static bool parse_loss(const char *text, double *out)
 	return cli_parse_double("--loss", text, 0, 1, out);
 }
 
+/* 0 in scn_params means "the scenario's delay": refuse it rather than
+ * quietly run with another delay than the one asked for. */
+static bool parse_delay(const char *text, tern_time *out)
+{
+	if (!cli_parse_ms("--delay", text, out))
+		return false;
+	if (*out == 0) {
+		cli_error("--delay: '%s' is no delay; the simulated link needs "
+			  "some (leave --delay out for the scenario's own)",
+			  text);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_path(const char *opt, const char *text, const char **out)
+{
+	if (!*text) {
+		cli_error("%s needs a file name", opt);
+		return false;
+	}
+	*out = text;
+	return true;
+}
+
+static bool has_value(const char *opt, const char *val)
+{
+	if (!val)
+		cli_error("%s needs a value", opt);
+	return val != NULL;
+}
+
+/* One option and its value (NULL: none followed); false, with the reason
+ * printed, on a bad one. */
+static bool parse_opt(const char *opt, const char *val, scn_params *p)
+{
+	if (strcmp(opt, "--seed") == 0)
+		return has_value(opt, val) &&
+		       cli_parse_u64(opt, val, UINT64_MAX, &p->seed);
+	if (strcmp(opt, "--json") == 0)
+		return has_value(opt, val) && parse_path(opt, val, &p->json);
+	if (strcmp(opt, "--pcap") == 0)
+		return has_value(opt, val) && parse_path(opt, val, &p->pcap);
+	if (strcmp(opt, "--loss") == 0)
+		return has_value(opt, val) && parse_loss(val, &p->loss);
+	if (strcmp(opt, "--delay") == 0)
+		return has_value(opt, val) && parse_delay(val, &p->delay);
+	cli_error("unknown option '%s'", opt);
+	return false;
+}
+
 /* Options after NAME; false (with the reason printed) on a bad one. */
 static bool parse_run_opts(int argc, char **argv, scn_params *p)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *opt = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!val) {
-			cli_error("%s needs a value", opt);
+	for (int i = 0; i < argc; i += 2)
+		if (!parse_opt(argv[i], i + 1 < argc ? argv[i + 1] : NULL, p))
+			return false;
+	if (p->json && p->pcap && strcmp(p->json, p->pcap) == 0) {
+		cli_error("--json and --pcap both name '%s'", p->json);
+		return false;
+	}
+	return true;
+}
+
+/* The directory a path's file would be created in. */
+static void parent_dir(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == path)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+/* The library says no more than TERN_ERR_IO about a file it cannot open,
+ * so look first, and name the file and the reason. Creates nothing: a bad
+ * --pcap leaves no empty --json file behind. 0 or an errno value. */
+static int cannot_write(const char *path)
+{
+	struct stat st;
+	char dir[4096];
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return EISDIR;
+		return access(path, W_OK) == 0 ? 0 : errno;
+	}
+	if (errno != ENOENT)
+		return errno;
+	parent_dir(path, dir, sizeof(dir));
+	if (stat(dir, &st) != 0)
+		return errno;
+	if (!S_ISDIR(st.st_mode))
+		return ENOTDIR;
+	return access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+}
+
+static bool outputs_writable(const scn_params *p)
+{
+	const char *opts[] = {"--json", "--pcap"};
+	const char *paths[] = {p->json, p->pcap};
+
+	for (int i = 0; i < 2; i++) {
+		int err = paths[i] ? cannot_write(paths[i]) : 0;
+		if (err) {
+			cli_error("%s: cannot write '%s': %s", opts[i],
+				  paths[i], strerror(err));
 			return false;
 		}
-		bool ok = true;
-		if (strcmp(opt, "--seed") == 0)
-			ok = cli_parse_u64("--seed", val, UINT64_MAX, &p->seed);
-		else if (strcmp(opt, "--json") == 0)
-			p->json = val;
-		else if (strcmp(opt, "--pcap") == 0)
-			p->pcap = val;
-		else if (strcmp(opt, "--loss") == 0)
-			ok = parse_loss(val, &p->loss);
-		else if (strcmp(opt, "--delay") == 0)
-			ok = cli_parse_ms("--delay", val, &p->delay);
-		else {
-			cli_error("unknown option '%s'", opt);
-			return false;
-		}
-		if (!ok)
-			return false;
-		i++;
 	}
 	return true;
 }
@@ -91,6 +178,12 @@ static int run(int argc, char **argv)
 			  "list' shows them)");
 		return 2;
 	}
+	if (argv[0][0] == '-') {
+		cli_error("scenario run: the scenario's name comes first, "
+			  "then '%s' ('tern scenario help')",
+			  argv[0]);
+		return 2;
+	}
 	const scn_def *d = scn_find(argv[0]);
 	if (!d) {
 		cli_error("no scenario named '%s' ('tern scenario list' shows "
@@ -100,8 +193,16 @@ static int run(int argc, char **argv)
 	}
 	if (!parse_run_opts(argc - 1, argv + 1, &p))
 		return 2;
+	if (!outputs_writable(&p))
+		return 1;
 	scn_run *r;
 	int err = scn_execute(d, &p, &r);
+	if (err == TERN_ERR_IO && (p.json || p.pcap)) {
+		cli_error("scenario %s: writing %s%s%s: %s", d->name,
+			  p.json ? p.json : "", p.json && p.pcap ? " or " : "",
+			  p.pcap ? p.pcap : "", tern_strerror(err));
+		return 1;
+	}
 	if (err < 0) {
 		cli_error("scenario %s: %s", d->name, tern_strerror(err));
 		return 1;
@@ -118,8 +219,12 @@ int cmd_scenario(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	if (strcmp(argv[1], "list") == 0 && argc == 2)
-		return list();
+	if (strcmp(argv[1], "list") == 0) {
+		if (argc == 2)
+			return list();
+		cli_error("scenario list: unexpected argument '%s'", argv[2]);
+		return 2;
+	}
 	if (strcmp(argv[1], "run") == 0)
 		return run(argc - 2, argv + 2);
 	cli_error("scenario: unknown subcommand '%s'", argv[1]);

@@ -39,7 +39,8 @@ bool cli_parse_u64(const char *what, const char *text, uint64_t max,
 	char *end;
 
 	errno = 0;
-	if (!text || !*text || *text == '-') {
+	/* Digits only: strtoull would also take " 5", "+5" and "-5". */
+	if (!text || !(*text >= '0' && *text <= '9')) {
 		cli_error("%s: expected a whole number, got '%s'", what,
 			  text ? text : "");
 		return false;
@@ -54,15 +55,24 @@ bool cli_parse_u64(const char *what, const char *text, uint64_t max,
 	return true;
 }
 
+/* A plain decimal number ("0.05", "25", "1e-3"): strtod would also take
+ * " 1", "0x10", "inf" and "nan". */
+static bool is_decimal(const char *text)
+{
+	return text && *text && strspn(text, "0123456789.eE+-") == strlen(text);
+}
+
 bool cli_parse_double(const char *what, const char *text, double lo, double hi,
 		      double *out)
 {
-	char *end;
+	char *end = NULL;
+	double v = NAN;
 
 	errno = 0;
-	double v = text && *text ? strtod(text, &end) : NAN;
-	if (!text || !*text || errno || *end || !(v >= lo && v <= hi)) {
-		cli_error("%s: '%s' is not a number from %g to %g", what,
+	if (is_decimal(text))
+		v = strtod(text, &end);
+	if (!end || errno || *end || !(v >= lo && v <= hi)) {
+		cli_error("%s: '%s' is not a number from %.15g to %.15g", what,
 			  text ? text : "", lo, hi);
 		return false;
 	}

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# tern's command line: `scenario list` shows the whole catalogue, every
+# scenario runs, the options do what they say, and bad input is refused
+# (exit status 2, a message on stderr naming the problem, nothing written);
+# an output file that cannot be written gives exit status 1 and names it.
+#
+# Usage: test_cli.sh PATH/TO/tern   (CTest passes it, and TERN_BUILD_DIR
+# and TERN_SOURCE_DIR in the environment.)
+set -u
+
+tern=${1:?usage: test_cli.sh PATH/TO/tern}
+src=${TERN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+work=$(mktemp -d "${TERN_BUILD_DIR:-/tmp}/cli-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+out=$work/stdout err=$work/stderr files=$work/files
+mkdir "$files"
+
+checks=0 failures=0
+
+fail() {
+  failures=$((failures + 1))
+  echo "FAIL: $*" >&2
+  [ -f "$err" ] && sed 's/^/  stderr: /' "$err" >&2
+  return 0
+}
+
+# Runs tern; the exit status is left in $status, the output in $out/$err.
+run() {
+  checks=$((checks + 1))
+  "$tern" "$@" >"$out" 2>"$err"
+  status=$?
+}
+
+# expect_ok ARGS...: exit status 0, nothing on stderr (a sanitizer report
+# would land there).
+expect_ok() {
+  run "$@"
+  [ "$status" -eq 0 ] || fail "tern $*: exit status $status, expected 0"
+  [ -s "$err" ] && fail "tern $*: wrote to stderr"
+  return 0
+}
+
+# expect_refused STATUS PATTERN ARGS...: tern exits with STATUS, prints
+# nothing on stdout, one "tern: " message matching PATTERN (an extended
+# regular expression) first on stderr, and leaves no file behind.
+expect_refused() {
+  local want=$1 pattern=$2
+  shift 2
+  run "$@"
+  [ "$status" -eq "$want" ] ||
+    fail "tern $*: exit status $status, expected $want"
+  [ -s "$out" ] && fail "tern $*: wrote to stdout on an error"
+  head -n 1 "$err" | grep -qE "^tern: .*($pattern)" ||
+    fail "tern $*: stderr does not start with 'tern: ' and match /$pattern/"
+  if [ -n "$(ls -A "$files")" ]; then
+    fail "tern $*: left files behind: $(ls -A "$files")"
+    rm -f "$files"/*
+  fi
+  return 0
+}
+
+# ---- the catalogue ----
+
+# The catalogue's names, in its order: the entries of all[] in
+# scenarios/catalogue.c, each symbol named after its scenario
+# (&scn_fin_wait_2_timeout is "fin-wait-2-timeout").
+catalogue() {
+  sed -n 's/^[[:space:]]*&scn_\([a-z0-9_]*\),$/\1/p' "$src/scenarios/catalogue.c" | tr _ -
+}
+
+mapfile -t names < <(catalogue)
+[ ${#names[@]} -ge 19 ] || fail "found only ${#names[@]} scenarios in $src/scenarios"
+
+expect_ok scenario list
+mapfile -t listed < <(awk '{print $2}' "$out")
+[ "${listed[*]}" = "${names[*]}" ] ||
+  fail "scenario list shows '${listed[*]}', the catalogue is '${names[*]}'"
+
+# Every scenario runs and prints its header and its state paths.
+for name in "${names[@]}"; do
+  expect_ok scenario run "$name"
+  head -n 1 "$out" | grep -qE "^$name \(SCENARIOS\.md [0-9]+\): ." ||
+    fail "scenario run $name: header is '$(head -n 1 "$out")'"
+  grep -qE "^client 10\.0\.0\.1, server 10\.0\.0\.2:80, .*seed 1$" "$out" ||
+    fail "scenario run $name: no addresses/delay/loss/seed line"
+  grep -qx 'state paths (| separates connections):' "$out" ||
+    fail "scenario run $name: no 'state paths' section"
+  if ! { grep -qE '^  client: CLOSED → ' "$out" && grep -qE '^  server:' "$out"; }; then
+    fail "scenario run $name: the state paths lack client or server"
+  fi
+done
+
+# ---- options ----
+
+params_line() { grep -E '^client 10\.0\.0\.1, server' "$out"; }
+
+expect_ok scenario run lossy-transfer --seed 7
+params_line | grep -q ', seed 7$' || fail "--seed 7: header says '$(params_line)'"
+cp "$out" "$work/seed7"
+expect_ok scenario run lossy-transfer --seed 7
+cmp -s "$out" "$work/seed7" || fail "--seed 7 twice: different timelines"
+
+expect_ok scenario run lossy-transfer --loss 0.05
+params_line | grep -q ', loss 5\.0 %,' || fail "--loss 0.05: header says '$(params_line)'"
+cp "$out" "$work/loss"
+expect_ok scenario run lossy-transfer --loss 5%
+cmp -s "$out" "$work/loss" || fail "--loss 5% and --loss 0.05 differ"
+expect_ok scenario run lossy-transfer --loss 0
+params_line | grep -q ', loss 0\.0 %,' || fail "--loss 0: header says '$(params_line)'"
+
+expect_ok scenario run handshake --delay 25
+params_line | grep -q 'one-way delay 25\.0 ms' || fail "--delay 25: header says '$(params_line)'"
+# the SYN+ACK arrives one round trip after the SYN
+grep -qE '^ +0\.050  SYN_SENT → ESTABLISHED' "$out" ||
+  fail "--delay 25: the handshake does not complete at 50 ms"
+expect_ok scenario run handshake --delay 2.5
+params_line | grep -q 'one-way delay 2\.5 ms' || fail "--delay 2.5: header says '$(params_line)'"
+
+json=$work/trace.json pcap=$work/capture.pcap
+expect_ok scenario run data-transfer --json "$json" --pcap "$pcap" --seed 3 --loss 2% --delay 15
+[ -s "$json" ] || fail "--json: $json is empty or missing"
+[ -s "$pcap" ] || fail "--pcap: $pcap is empty or missing"
+if [ -s "$json" ]; then
+  grep -qvE '^\{"t":[0-9]+,"host":"(client|server)","ev":"(state|seg|drop)",.*\}$' "$json" &&
+    fail "--json: a line is not a trace event: $(grep -vE '^\{"t":' "$json" | head -n 1)"
+  if [ -x /usr/bin/python3 ]; then
+    /usr/bin/python3 -c 'import json, sys
+for line in open(sys.argv[1]): json.loads(line)' "$json" ||
+      fail "--json: not JSON Lines"
+  fi
+fi
+if [ -s "$pcap" ]; then
+  magic=$(od -An -tx1 -N4 "$pcap" | tr -d ' ')
+  case $magic in
+  d4c3b2a1 | a1b2c3d4) ;;
+  *) fail "--pcap: magic $magic is not a pcap file's" ;;
+  esac
+  [ "$(stat -c %s "$pcap")" -gt 24 ] || fail "--pcap: no packets"
+fi
+# Each alone, too; an existing file is replaced.
+expect_ok scenario run handshake --json "$json"
+[ "$(grep -c '"ev":"seg"' "$json")" -eq 6 ] || fail "--json alone: not the 6 segment events of a handshake"
+expect_ok scenario run handshake --pcap "$pcap"
+[ "$(stat -c %s "$pcap")" -eq $((24 + 16 * 3 + 44 + 44 + 40)) ] ||
+  fail "--pcap alone: not the 3 packets of a handshake"
+
+# ---- refused: exit status 2, nothing written ----
+
+j=$files/x.json p=$files/x.pcap
+expect_refused 2 "no scenario named 'nope'" scenario run nope --json "$j" --pcap "$p"
+expect_refused 2 "unknown option '--bogus'" scenario run handshake --json "$j" --bogus 1
+expect_refused 2 "unknown option '--bogus'" scenario run handshake --bogus
+expect_refused 2 "--seed needs a value" scenario run handshake --json "$j" --seed
+expect_refused 2 "--json needs a value" scenario run handshake --json
+expect_refused 2 "--loss.*'1\.5'" scenario run handshake --json "$j" --loss 1.5
+expect_refused 2 "--loss.*'-1'" scenario run handshake --json "$j" --loss -1
+expect_refused 2 "--loss.*'abc'" scenario run handshake --json "$j" --loss abc
+expect_refused 2 "--loss.*'150'" scenario run handshake --json "$j" --loss 150%
+expect_refused 2 "--loss.*'nan'" scenario run handshake --json "$j" --loss nan
+expect_refused 2 "--delay.*'-3'" scenario run handshake --json "$j" --delay -3
+expect_refused 2 "--delay.*'0x10'" scenario run handshake --json "$j" --delay 0x10
+expect_refused 2 "--delay.*'0'" scenario run handshake --json "$j" --delay 0
+expect_refused 2 "--seed.*'x'" scenario run handshake --json "$j" --seed x
+expect_refused 2 "--seed.*'-1'" scenario run handshake --json "$j" --seed -1
+expect_refused 2 "--seed.*'18446744073709551616'" scenario run handshake --seed 18446744073709551616
+expect_refused 2 "--json needs a file name" scenario run handshake --json ''
+expect_refused 2 "--json and --pcap both name" scenario run handshake --json "$j" --pcap "$j"
+expect_refused 2 "name comes first" scenario run --seed 1 handshake
+expect_refused 2 "which scenario" scenario run
+expect_refused 2 "list: unexpected argument 'extra'" scenario list extra
+expect_refused 2 "unknown subcommand 'bogus'" scenario bogus
+
+run scenario
+[ "$status" -eq 2 ] || fail "tern scenario: exit status $status, expected 2"
+[ -s "$out" ] && fail "tern scenario: usage went to stdout"
+grep -q '^usage: tern scenario list' "$err" || fail "tern scenario: no usage on stderr"
+
+# ---- files that cannot be written: exit status 1, the path and why ----
+
+expect_refused 1 "--json: cannot write '/nonexistent-dir/x\.json': No such file or directory" \
+  scenario run handshake --pcap "$p" --json /nonexistent-dir/x.json
+expect_refused 1 "--pcap: cannot write '/nonexistent-dir/x\.pcap': No such file or directory" \
+  scenario run handshake --json "$j" --pcap /nonexistent-dir/x.pcap
+expect_refused 1 "--json: cannot write '$files': Is a directory" \
+  scenario run handshake --json "$files"
+: >"$work/plain"
+expect_refused 1 "--pcap: cannot write '$work/plain/x': Not a directory" \
+  scenario run handshake --pcap "$work/plain/x"
+
+# ---- the command itself ----
+
+run
+[ "$status" -eq 2 ] || fail "tern alone: exit status $status, expected 2"
+[ -s "$out" ] && fail "tern alone: usage went to stdout"
+grep -q '^usage: tern COMMAND' "$err" || fail "tern alone: no usage on stderr"
+expect_ok help
+grep -q '^usage: tern COMMAND' "$out" || fail "tern help: no usage on stdout"
+grep -q 'scenario run NAME' "$out" || fail "tern help: does not mention scenario run"
+expect_ok --help
+expect_ok scenario help
+grep -q -- '--loss P' "$out" || fail "tern scenario help: no options"
+expect_refused 2 "unknown command 'bogus'" bogus
+
+echo "test_cli: $checks runs of tern, $failures failed checks"
+[ "$failures" -eq 0 ]
