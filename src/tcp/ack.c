@@ -197,8 +197,10 @@ bool tcp_rcv_ack(tcp_tcb *t, tcp_in *s, tern_time now)
 		on_new_ack(t, s->ack, now);
 	else if (dup)
 		on_dupack(t, now);
-	else if (s->ack == t->snd_una && s->len == 0)
-		t->dupacks = 0;
+	/* Any other ACK leaves the count alone: RFC 5681 3.2 counts
+	 * duplicates "without any intervening ACKs which move SND.UNA", so
+	 * a window update or data between them does not start it again
+	 * (nor does Linux: only an advancing ACK does). */
 	window_update(t, s);
 	return ack_state_actions(t, now);
 }

@@ -194,9 +194,15 @@ void out_syn(tcp_tcb *t, tern_time now)
 		s.win = rcv_window_syn(t);
 	s.opts.present = TERN_TCPOPT_MSS;
 	s.opts.mss = t->adv_mss;
-	if (t->backoff == 0)
+	/* Karn's rule (RFC 6298 3): only a first SYN or SYN+ACK is timed.
+	 * Sent again (on a timeout, for the peer's duplicate SYN, or as the
+	 * SYN+ACK of a simultaneous open), the ACK may answer either copy,
+	 * so no sample (Linux: no SYN+ACK sample once req->num_retrans). */
+	if (t->snd_max == t->iss)
 		rtt_start(t, t->iss, now);
 	else
+		rtt_cancel(t);
+	if (t->backoff > 0)
 		stat_inc(t, TERN_CTR_TCP_SYN_RETRANS);
 	t->snd_nxt = seq_max(t->snd_nxt, t->iss + 1);
 	t->snd_max = seq_max(t->snd_max, t->iss + 1);

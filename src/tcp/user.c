@@ -78,6 +78,15 @@ static int close_send_side(tcp_tcb *t, const char *cause, bool abandon,
 			t->flags |= TCP_F_FIN_QUEUED;
 		return 0;
 	case TERN_TCP_SYN_RECEIVED:
+		/* RFC 9293 3.10.4: the FIN goes now only if "there is no
+		 * pending data to send"; "otherwise, queue for processing
+		 * after entering ESTABLISHED state" (tcp_established then
+		 * enters FIN_WAIT_1). */
+		t->flags |= TCP_F_FIN_QUEUED;
+		if (t->snd.len > 0)
+			return 0;
+		tcp_set_state(t, TERN_TCP_FIN_WAIT_1, cause, now);
+		break;
 	case TERN_TCP_ESTABLISHED:
 		t->flags |= TCP_F_FIN_QUEUED;
 		tcp_set_state(t, TERN_TCP_FIN_WAIT_1, cause, now);
