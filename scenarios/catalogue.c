@@ -19,6 +19,7 @@ static const scn_def *const all[] = {
 	&scn_half_close,
 	&scn_time_wait,
 	&scn_fin_wait_2_timeout,
+	&scn_fin_wait_1_zero_window,
 	&scn_rst_in_window,
 	&scn_bad_ack,
 	&scn_abort,

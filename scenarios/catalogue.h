@@ -16,7 +16,8 @@ extern const scn_def scn_handshake, scn_simultaneous_open, scn_rst_closed_port,
 	scn_data_transfer, scn_lossy_transfer, scn_zero_window,
 	scn_active_close, scn_close_fin_ack_combined, scn_simultaneous_close,
 	scn_half_close, scn_time_wait, scn_fin_wait_2_timeout,
-	scn_rst_in_window, scn_bad_ack, scn_abort, scn_keepalive_dead_peer;
+	scn_fin_wait_1_zero_window, scn_rst_in_window, scn_bad_ack, scn_abort,
+	scn_keepalive_dead_peer;
 
 /* The client's connection and its numbers, for forged segments. */
 tern_tcp_info scn_client_info(scn_run *r);

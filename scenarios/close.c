@@ -203,3 +203,48 @@ const scn_def scn_fin_wait_2_timeout = {
 	10 * TERN_MSEC,
 	run_fin_wait_2_timeout,
 };
+
+#define FW1_RCVBUF 4096
+#define FW1_SNDBUF 16384
+
+static int run_fin_wait_1_zero_window(scn_run *r)
+{
+	scn_app *a;
+	tern_conn_opts so = {.rcvbuf = FW1_RCVBUF};
+
+	/* The server never reads: its 4096-byte buffer fills and its window
+	 * closes. The client fills its own 16384-byte send buffer behind
+	 * that, and closes: its FIN waits behind 16384 bytes that cannot
+	 * go. */
+	r->server_tmpl.paused = true;
+	scn_listen(r, &so);
+	scn_connect(r, 0, &a);
+	if (!a)
+		return TERN_ERR_NOMEM;
+	a->to_send = FW1_RCVBUF + FW1_SNDBUF;
+	a->close_after_send = true;
+	scn_run_until(r, SCN_LIMIT);
+	const tern_settings *s = tern_stack_settings(r->stack[SCN_CLIENT]);
+	snprintf(r->note, sizeof(r->note),
+		 "The client closed with %d bytes still unsent: its FIN waits "
+		 "behind them in\nFIN_WAIT_1 while it probes the zero window, "
+		 "the probes answered, the backoff\ndoubling. tcp_fin_timeout "
+		 "(%d s) does not apply to FIN_WAIT_1. Once the "
+		 "backoff\nreaches "
+		 "its maximum (RTO_MAX = %u s) and tcp_orphan_retries = %d "
+		 "probes have gone\n(0: as many as it takes to get there, as "
+		 "Linux), the orphan is reset and freed.",
+		 FW1_SNDBUF, s->tcp_fin_timeout, s->rto_max_ms / 1000,
+		 s->tcp_orphan_retries);
+	return 0;
+}
+
+const scn_def scn_fin_wait_1_zero_window = {
+	"fin-wait-1-zero-window",
+	16,
+	"an orphan stuck behind a zero window",
+	"RFC 9293 3.8.6.1 (probes), Linux tcp_orphan_retries and "
+	"tcp_probe_timer",
+	10 * TERN_MSEC,
+	run_fin_wait_1_zero_window,
+};

@@ -34,11 +34,8 @@ tern_conn *tern_tcp_listen(tern_stack *s, uint16_t port, int backlog,
 	l->local.port = port;
 	l->is_listener = true;
 	l->app_owned = true;
-	/* listen(2): the backlog is capped by somaxconn; 0 still admits
-	 * one connection, as Linux. */
+	/* listen(2): the backlog is capped by somaxconn */
 	l->backlog = backlog > s->cfg.somaxconn ? s->cfg.somaxconn : backlog;
-	if (l->backlog == 0)
-		l->backlog = 1;
 	table_insert(l);
 	stack_enter(s);
 	tcp_open_passive(&l->tcb, now);

@@ -33,6 +33,13 @@ static void input_closed(tern_stack *s, const tern_endpoint *local,
 		stack_send_tcp(s, local, remote, &rst, now);
 }
 
+/* Linux's sk_acceptq_is_full(): a listener holds backlog + 1 completed
+ * connections (so listen(fd, 0) admits one). */
+static bool aq_full(const tern_conn *l)
+{
+	return l->aq_len > l->backlog;
+}
+
 /* A SYN for a listener: a child TCB takes it, unless the accept queue is
  * full (then the SYN is dropped, as Linux, and the peer retries). */
 static void listen_syn(tern_conn *l, const tern_endpoint *local,
@@ -41,7 +48,7 @@ static void listen_syn(tern_conn *l, const tern_endpoint *local,
 {
 	tern_stack *s = l->stack;
 
-	if (l->aq_len >= l->backlog) {
+	if (aq_full(l)) {
 		s->stats.counters[TERN_CTR_TCP_LISTEN_OVERFLOWS]++;
 		s->stats.counters[TERN_CTR_TCP_LISTEN_DROPS]++;
 		stack_drop(s, TERN_DROP_TCP_LISTEN_OVERFLOW, remote, local,
@@ -97,7 +104,7 @@ static bool accept_queue_full(const tern_conn *c, const tern_tcp_hdr *h)
 	return c->listener && c->tcb.state == TERN_TCP_SYN_RECEIVED &&
 	       (h->flags & TERN_TCP_ACK) &&
 	       !(h->flags & (TERN_TCP_RST | TERN_TCP_SYN)) &&
-	       c->listener->aq_len >= c->listener->backlog;
+	       aq_full(c->listener);
 }
 
 void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now)

@@ -84,7 +84,7 @@ static void on_new_ack(tcp_tcb *t, tcp_seq ack, tern_time now)
 	if (seq_lt(t->snd_nxt, ack))
 		t->snd_nxt = ack;
 	t->backoff = 0;
-	t->rtx_start = 0;
+	t->rtx_start = TERN_TIME_NONE;
 	if (t->flags & TCP_F_IN_RECOVERY)
 		on_recovery_ack(t, acked, now);
 	else {

@@ -72,7 +72,9 @@ static bool is_fin_again(const tcp_tcb *t, const tcp_in *s)
  * (unless it is a RST) and is dropped. In TIME_WAIT a retransmitted FIN
  * also restarts the 2 MSL timer. With a zero window, "special allowance
  * should be made to accept valid ACKs": a segment at RCV.NXT is kept with
- * its text and FIN cut off. */
+ * its text cut off, and with it a FIN that came with no text: that needs
+ * no buffer, and Linux accepts it too (some stacks resend a bare FIN into
+ * a zero window for ever). */
 static bool check_seq(tcp_tcb *t, tcp_in *s, tern_time now)
 {
 	if (seq_acceptable(t, s)) {
@@ -82,8 +84,9 @@ static bool check_seq(tcp_tcb *t, tcp_in *s, tern_time now)
 	if (rcv_wnd(t) == 0 && s->seq == t->rcv_nxt &&
 	    !(s->flags & TERN_TCP_SYN)) {
 		t->flags |= TCP_F_ACK_NOW;
+		if (s->len > 0)
+			s->flags &= (uint8_t)~TERN_TCP_FIN;
 		s->len = 0;
-		s->flags &= (uint8_t)~TERN_TCP_FIN;
 		return true;
 	}
 	seg_drop(t, TERN_DROP_TCP_OUT_OF_WINDOW, now);
@@ -152,11 +155,12 @@ static void check_syn(tcp_tcb *t, tern_time now)
 	out_challenge_ack(t, now);
 }
 
-/* SYN_RECEIVED cases before the checks, both as Linux handles them:
- * a passive connection seeing the peer's SYN again sends SYN+ACK again
- * (its first one was lost); an active one (simultaneous open) takes the
- * peer's SYN+ACK as the ACK of its SYN (RFC 9293 figure 7, line 6).
- * Returns true when the segment is done with. */
+/* Cases before the checks while our SYN is unacknowledged, both as Linux
+ * handles them: a passive connection seeing the peer's SYN again sends
+ * SYN+ACK again (its first one was lost); an active one (simultaneous
+ * open, in SYN_RECEIVED or already in FIN_WAIT_1) takes the peer's
+ * SYN+ACK as the ACK of its SYN (RFC 9293 figure 7, line 6). Returns true
+ * when the segment is done with. */
 static bool syn_received_special(tcp_tcb *t, tcp_in *s, tern_time now)
 {
 	if (!(s->flags & TERN_TCP_SYN) || (s->flags & TERN_TCP_RST) ||
@@ -168,7 +172,8 @@ static bool syn_received_special(tcp_tcb *t, tcp_in *s, tern_time now)
 		out_syn(t, now);
 		return true;
 	}
-	if ((s->flags & TERN_TCP_ACK) && s->ack == t->snd_max && s->len == 0) {
+	if ((s->flags & TERN_TCP_ACK) && seq_gt(s->ack, t->iss) &&
+	    seq_le(s->ack, t->snd_max) && s->len == 0) {
 		s->flags &= (uint8_t)~TERN_TCP_SYN;
 		s->seq += 1;
 		s->synack = true;
@@ -191,8 +196,7 @@ void tcp_input(tcp_tcb *t, const tern_tcp_hdr *h, tern_time now)
 	t->last_rx = now;
 	if (t->state == TERN_TCP_SYN_SENT)
 		tcp_input_syn_sent(t, &s, now);
-	else if (t->state == TERN_TCP_SYN_RECEIVED &&
-		 syn_received_special(t, &s, now))
+	else if (t->snd_una == t->iss && syn_received_special(t, &s, now))
 		return;
 	else if (s.flags & TERN_TCP_RST)
 		check_rst(t, &s, now);

@@ -87,6 +87,7 @@ void out_keepalive(tcp_tcb *t, tern_time now);
 bool snd_pending(const tcp_tcb *t);
 uint32_t snd_usable(const tcp_tcb *t);
 tcp_seq snd_fin_seq(const tcp_tcb *t);
+tcp_seq snd_ctl_seq(const tcp_tcb *t);
 
 /* Receiving (recv.c) */
 uint32_t rcv_wnd(const tcp_tcb *t);

@@ -25,6 +25,7 @@ void tcp_init(tcp_tcb *t, const tcp_env_ops *env, tern_stats *stats,
 	t->snd_mss = adv_mss < MSS_DEFAULT ? adv_mss : MSS_DEFAULT;
 	t->rcv_mss = t->snd_mss;
 	timers_clear_all(t);
+	t->rtx_start = TERN_TIME_NONE;
 	rtt_init(t);
 }
 

@@ -60,9 +60,12 @@ static void seg_init(tcp_tcb *t, tcp_seg *s, tcp_seq seq, uint8_t flags)
 	}
 }
 
-/* One segment of queued data (and/or the FIN) starting at seq. */
+enum out_kind { OUT_NEW_OR_RTX, OUT_PROBE };
+
+/* One segment of queued data (and/or the FIN) starting at seq. A window
+ * probe sent again is counted as a probe, not as a retransmission. */
 static void out_data(tcp_tcb *t, tcp_seq seq, uint32_t len, bool fin,
-		     tern_time now)
+		     enum out_kind kind, tern_time now)
 {
 	tcp_seg s;
 	uint32_t off = seq_diff(seq, t->snd_buf_seq);
@@ -75,13 +78,13 @@ static void out_data(tcp_tcb *t, tcp_seq seq, uint32_t len, bool fin,
 		s.flags |= TERN_TCP_FIN;
 	if (len && off + len == t->snd.len)
 		s.flags |= TERN_TCP_PSH; /* it empties the buffer, as Linux */
-	if (seq_lt(seq, t->snd_max)) {
+	if (seq_lt(seq, t->snd_max) && kind != OUT_PROBE) {
 		t->total_retrans++;
 		stat_inc(t, TERN_CTR_TCP_RETRANS_SEGS);
 		if ((t->flags & TCP_F_RTT_TIMING) &&
 		    seq_in(t->rtt_seq, seq, end))
 			rtt_cancel(t); /* Karn's rule */
-	} else {
+	} else if (kind != OUT_PROBE) {
 		rtt_start(t, seq, now);
 	}
 	if (seq_gt(end, t->snd_nxt))
@@ -128,7 +131,7 @@ static bool send_next(tcp_tcb *t, tern_time now)
 	uint32_t flight = seq_diff(t->snd_nxt, t->snd_una) + len;
 	if (flight > t->cwnd)
 		t->lt_bytes += min_u32(len, flight - t->cwnd);
-	out_data(t, t->snd_nxt, len, fin, now);
+	out_data(t, t->snd_nxt, len, fin, OUT_NEW_OR_RTX, now);
 	return true;
 }
 
@@ -159,16 +162,26 @@ void tcp_output(tcp_tcb *t, tern_time now)
 		out_ack(t, now);
 }
 
-/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.NXT being the highest
- * sequence sent (snd_max): after a timeout snd_nxt goes back to SND.UNA,
- * and an ACK carrying that could fall below what the peer has received,
- * be unacceptable there and start an ACK war. Linux, whose snd_nxt never
- * goes back, sends the same. */
+/* The sequence number of a segment without data (a pure ACK, a RST):
+ * SND.NXT meaning the highest sequence sent, snd_max, since after a
+ * timeout snd_nxt goes back to SND.UNA and a number below what the peer
+ * has received would be unacceptable there (an ACK war, or a RST
+ * ignored); but never beyond the right edge of the peer's window, where
+ * a window probe's octet may lie that the peer did not take: Linux's
+ * tcp_acceptable_seq(). */
+tcp_seq snd_ctl_seq(const tcp_tcb *t)
+{
+	tcp_seq edge = t->snd_una + t->snd_wnd;
+
+	return seq_gt(t->snd_max, edge) ? edge : t->snd_max;
+}
+
+/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
 void out_ack(tcp_tcb *t, tern_time now)
 {
 	tcp_seg s;
 
-	seg_init(t, &s, t->snd_max, TERN_TCP_ACK);
+	seg_init(t, &s, snd_ctl_seq(t), TERN_TCP_ACK);
 	ack_sent(t);
 	stat_inc(t, TERN_CTR_TCP_PURE_ACKS_OUT);
 	t->env->emit(t, &s, now);
@@ -186,7 +199,7 @@ void out_challenge_ack(tcp_tcb *t, tern_time now)
 void out_syn(tcp_tcb *t, tern_time now)
 {
 	tcp_seg s;
-	bool synack = t->state == TERN_TCP_SYN_RECEIVED;
+	bool synack = t->state != TERN_TCP_SYN_SENT; /* we have their SYN */
 
 	seg_init(t, &s, t->iss,
 		 synack ? TERN_TCP_SYN | TERN_TCP_ACK : TERN_TCP_SYN);
@@ -202,8 +215,11 @@ void out_syn(tcp_tcb *t, tern_time now)
 		rtt_start(t, t->iss, now);
 	else
 		rtt_cancel(t);
-	if (t->backoff > 0)
+	if (t->backoff > 0) { /* counted in both, as Linux */
 		stat_inc(t, TERN_CTR_TCP_SYN_RETRANS);
+		stat_inc(t, TERN_CTR_TCP_RETRANS_SEGS);
+		t->total_retrans++;
+	}
 	t->snd_nxt = seq_max(t->snd_nxt, t->iss + 1);
 	t->snd_max = seq_max(t->snd_max, t->iss + 1);
 	if (!timer_armed(t, TCP_T_RTX))
@@ -244,7 +260,7 @@ void out_retransmit_head(tcp_tcb *t, tern_time now)
 		   seq_gt(t->snd_max, snd_fin_seq(t));
 	if (len == 0 && !fin)
 		return;
-	out_data(t, t->snd_una, len, fin, now);
+	out_data(t, t->snd_una, len, fin, OUT_NEW_OR_RTX, now);
 }
 
 /* RFC 9293 3.8.6.1: a zero-window probe carries one octet of new data
@@ -265,11 +281,11 @@ void out_probe(tcp_tcb *t, tern_time now)
 			   usable > len;
 		timer_clear(t, TCP_T_PERSIST);
 		t->backoff = 0;
-		out_data(t, t->snd_una, len, fin, now);
+		out_data(t, t->snd_una, len, fin, OUT_NEW_OR_RTX, now);
 		return;
 	}
 	stat_inc(t, TERN_CTR_TCP_PERSIST_PROBES);
-	out_data(t, t->snd_una, avail ? 1 : 0, avail == 0, now);
+	out_data(t, t->snd_una, avail ? 1 : 0, avail == 0, OUT_PROBE, now);
 }
 
 /* RFC 9293 3.8.4: <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data (as Linux), so

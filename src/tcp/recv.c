@@ -210,7 +210,7 @@ void rcv_text(tcp_tcb *t, tcp_in *s, tern_time now)
 		/* RFC 1122 4.2.2.13: data after CLOSE is lost, so say so
 		 * with a RST (Linux: TCPAbortOnData). */
 		stat_inc(t, TERN_CTR_TCP_ABORT_ON_DATA);
-		out_rst(t, t->snd_max, true, now);
+		out_rst(t, snd_ctl_seq(t), true, now);
 		tcp_enter_closed(t, "rx data after close", TERN_ERR_RESET, now);
 		return;
 	}
@@ -241,7 +241,6 @@ void rcv_text(tcp_tcb *t, tcp_in *s, tern_time now)
 static void fin_state_change(tcp_tcb *t, tern_time now)
 {
 	switch (t->state) {
-	case TERN_TCP_SYN_RECEIVED:
 	case TERN_TCP_ESTABLISHED:
 		/* The ACK of the FIN waits like any delayed ACK (Linux's
 		 * pingpong mode), so a quick close() sends FIN+ACK in one

@@ -54,6 +54,27 @@ static tern_time retries_timeout(const tcp_tcb *t, int boundary)
 }
 
 /* Has the retransmission limit of this state been reached? */
+/* Linux's tcp_orphan_retries(): a connection nobody will read from gets
+ * tcp_orphan_retries tries (0 meaning 8 while the backoff can still grow,
+ * the peer perhaps only slow; none once it has reached its maximum). */
+static int orphan_retries(const tcp_tcb *t, bool alive)
+{
+	int r = t->cfg->tcp_orphan_retries;
+
+	return r == 0 && alive ? 8 : r;
+}
+
+/* How many retries this connection gets: tcp_retries2, or an orphan's. */
+static int retries_limit(const tcp_tcb *t)
+{
+	tern_time max = (tern_time)t->cfg->rto_max_ms * TERN_MSEC;
+
+	if (t->flags & TCP_F_ORPHAN)
+		return orphan_retries(t, t->rto < max);
+	return t->cfg->tcp_retries2;
+}
+
+/* Has the retransmission limit of this state been reached? */
 static bool rtx_exhausted(const tcp_tcb *t, tern_time now)
 {
 	switch (t->state) {
@@ -64,9 +85,9 @@ static bool rtx_exhausted(const tcp_tcb *t, tern_time now)
 			return t->backoff >= t->cfg->tcp_synack_retries;
 		return t->backoff >= t->cfg->tcp_syn_retries;
 	default:
-		return t->rtx_start != 0 &&
+		return t->rtx_start != TERN_TIME_NONE &&
 		       now - t->rtx_start >=
-			       retries_timeout(t, t->cfg->tcp_retries2);
+			       retries_timeout(t, retries_limit(t));
 	}
 }
 
@@ -93,8 +114,9 @@ static void on_rtx(tcp_tcb *t, tern_time now)
 		return;
 	}
 	stat_inc(t, TERN_CTR_TCP_TIMEOUTS);
-	if (t->backoff == 0) {
-		t->rtx_start = now - t->rto; /* about when it first left */
+	if (t->rtx_start == TERN_TIME_NONE) {
+		/* about when the segment first left (Linux's retrans_stamp) */
+		t->rtx_start = now > t->rto ? now - t->rto : 0;
 		if (t->state >= TERN_TCP_ESTABLISHED)
 			t->ssthresh = tcp_cc_reno.ssthresh(
 				t, seq_diff(t->snd_max, t->snd_una));
@@ -108,8 +130,10 @@ static void on_rtx(tcp_tcb *t, tern_time now)
 	t->lt_bytes = 0;
 	t->flags &= ~TCP_F_IN_RECOVERY;
 	t->recover = t->snd_max; /* RFC 6582 4 */
-	if (t->state == TERN_TCP_SYN_SENT ||
-	    t->state == TERN_TCP_SYN_RECEIVED) {
+	if (t->snd_una == t->iss) {
+		/* our SYN is unacknowledged: in SYN_SENT, SYN_RECEIVED, or
+		 * FIN_WAIT_1 after a close in a simultaneous open's
+		 * SYN_RECEIVED */
 		out_syn(t, now);
 		return;
 	}
@@ -117,9 +141,38 @@ static void on_rtx(tcp_tcb *t, tern_time now)
 	tcp_output(t, now);
 }
 
+/* Linux's tcp_probe_timer(): a peer that answers probes is probed for
+ * ever; tcp_retries2 unanswered probes in a row end the connection. An
+ * orphan (SCENARIOS.md 16, the FIN_WAIT_1 sockets that never go away) is
+ * reset once the probe backoff is at its maximum and it has had
+ * tcp_orphan_retries probes, answered or not. */
+static bool persist_exhausted(tcp_tcb *t, tern_time now)
+{
+	tern_time max = (tern_time)t->cfg->rto_max_ms * TERN_MSEC;
+	int limit = t->cfg->tcp_retries2;
+
+	if (t->flags & TCP_F_ORPHAN) {
+		bool alive = persist_interval(t) < max;
+		limit = orphan_retries(t, alive);
+		if (!alive && t->backoff >= limit) {
+			out_rst(t, snd_ctl_seq(t), true, now);
+			stat_inc(t, TERN_CTR_TCP_ABORT_ON_TIMEOUT);
+			tcp_enter_closed(t, "timeout", TERN_ERR_TIMEDOUT, now);
+			return true;
+		}
+	}
+	if (t->probes < limit)
+		return false;
+	stat_inc(t, TERN_CTR_TCP_ABORT_ON_TIMEOUT);
+	tcp_enter_closed(t, "timeout", TERN_ERR_TIMEDOUT, now);
+	return true;
+}
+
 static void on_persist(tcp_tcb *t, tern_time now)
 {
 	if (!snd_pending(t) && t->snd_una == t->snd_max)
+		return;
+	if (persist_exhausted(t, now))
 		return;
 	if (t->backoff < UINT8_MAX)
 		t->backoff++;
@@ -163,7 +216,7 @@ static void on_keepalive(tcp_tcb *t, tern_time now)
 		return;
 	}
 	if (t->probes >= c->tcp_keepalive_probes) {
-		out_rst(t, t->snd_max, true, now);
+		out_rst(t, snd_ctl_seq(t), true, now);
 		stat_inc(t, TERN_CTR_TCP_ABORT_ON_TIMEOUT);
 		tcp_enter_closed(t, "timeout", TERN_ERR_TIMEDOUT, now);
 		return;

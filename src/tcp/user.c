@@ -140,7 +140,7 @@ static int abort_conn(tcp_tcb *t, bool rst, tern_time now)
 		return 0;
 	}
 	if (rst)
-		out_rst(t, t->snd_max, true, now);
+		out_rst(t, snd_ctl_seq(t), true, now);
 	tcp_enter_closed(t, "abort", 0, now);
 	tcp_release(t);
 	return 0;

@@ -28,6 +28,7 @@ static const struct {
 	{13, "half-close"},
 	{14, "time-wait"},
 	{15, "fin-wait-2-timeout"},
+	{16, "fin-wait-1-zero-window"},
 	{17, "rst-in-window"},
 	{18, "bad-ack"},
 	{19, "abort"},

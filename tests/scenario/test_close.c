@@ -264,6 +264,59 @@ static void test_fin_wait_2_timeout(void **state)
 	xdone(r, ok);
 }
 
+/* 16: the server never reads (4096-byte buffer); the client queues its
+ * 16384-byte send buffer behind the full window and closes. Derived:
+ * two full segments fill 2920 of the window; the 1176-byte tail waits
+ * for the sender-SWS override timer (RTO 200 ms after the last ACK, at
+ * 0.240); the window closes (0.290) and the client, all data queued,
+ * closes at 0.300: FIN_WAIT_1, the FIN behind 16384 bytes. Probes of one
+ * octet follow at RTO = 200 ms doubling: 0.5, 0.9, 1.7, 3.3, 6.5, 12.9,
+ * 25.7, 51.3, 102.5, 204.9 s, each answered with window 0 (10 ms later),
+ * FIN_WAIT_2's tcp_fin_timeout not applying. With the backoff at its
+ * 120 s maximum (324.9 s) the orphan is reset, at exactly the server's
+ * RCV.NXT (the window's right edge, not past the unaccepted probe
+ * octet), and the server closes on it. */
+static void test_fin_wait_1_zero_window(void **state)
+{
+	(void)state;
+	scn_run *r = xrun("fin-wait-1-zero-window");
+	static const int64_t probe_ms[] = {500,	  900,	 1700,	3300,	6500,
+					   12900, 25700, 51300, 102500, 204900};
+	xseg segs[8 + 2 * 10 + 1] = {
+		HANDSHAKE,
+		{C, "ACK", 1, 1, 1460, 20},
+		{C, "ACK", 1461, 1, 1460, 20},
+		{S, "ACK", 1, 2921, 0, 30},
+		{C, "ACK", 2921, 1, 1176, 240},
+		{S, "ACK", 1, 4097, 0, 290},
+	};
+	xwin wins[1 + 10];
+	size_t n = 8;
+	wins[0] = (xwin){7, 0};
+	for (size_t i = 0; i < 10; i++) {
+		segs[n++] = (xseg){C, "ACK", 4097, 1, 1, probe_ms[i]};
+		wins[1 + i] = (xwin){n, 0};
+		segs[n++] = (xseg){S, "ACK", 1, 4097, 0, probe_ms[i] + 10};
+	}
+	segs[n++] = (xseg){C, "RST|ACK", 4097, 1, 0, 324900};
+	static const xstate client[] = {
+		CLIENT_OPEN,
+		{0, ESTABLISHED, FIN_WAIT_1, "close", 300},
+		{0, FIN_WAIT_1, CLOSED, "timeout", 324900},
+	};
+	static const xstate server[] = {
+		SERVER_OPEN,
+		{1, ESTABLISHED, CLOSED, "rx RST", 324910},
+	};
+	bool ok = expect_segments(r, segs, n);
+	ok &= expect_windows(r, wins, N(wins));
+	ok &= expect_states(r, C, client, N(client));
+	ok &= expect_states(r, S, server, N(server));
+	assert_true(xtime_in(r, C, 0, FIN_WAIT_1) > 300 * TERN_SEC);
+	assert_int_equal(tern_stack_conn_count(r->stack[C]), 0);
+	xdone(r, ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_time_wait),
 		cmocka_unit_test(test_fin_wait_2_timeout),
+		cmocka_unit_test(test_fin_wait_1_zero_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

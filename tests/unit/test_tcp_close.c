@@ -230,6 +230,72 @@ static void test_syn_received_shutdown_with_data_waits(void **state)
 			       TERN_TCP_ESTABLISHED));
 }
 
+/* Our SYN+ACK after a simultaneous open is lost, and the application
+ * closes: FIN_WAIT_1 with our SYN unacknowledged. The retransmission
+ * timer must send the SYN+ACK again (go-back-N from SND.UNA = ISS would
+ * find nothing to send), and the peer's SYN+ACK is taken as the ACK of
+ * our SYN there too. */
+static void test_fin_wait_1_resends_unacked_syn(void **state)
+{
+	harness *h = *state;
+
+	simultaneous_open(h);
+	assert_int_equal(tern_tcp_shutdown(h->conn, TERN_SHUT_WR, AT(60)), 0);
+	expect_seg(h, FA, 1, 1, 0);
+	expect_state(h, TERN_TCP_FIN_WAIT_1);
+	fire_at(h, AT(1000)); /* the RTO armed by our first SYN */
+	expect_seg(h, TERN_TCP_SYN | ACK, 0, 1, 0);
+	expect_none(h);
+	h_in(h, TERN_TCP_SYN | ACK, 0, 1, 0, AT(1050));
+	assert_int_equal(h_info(h).snd_una, h->iss + 1);
+	h_in(h, ACK, 1, 2, 0, AT(1060));
+	expect_state(h, TERN_TCP_FIN_WAIT_2);
+}
+
+/* An orphan's unacknowledged FIN is retried by tcp_orphan_retries (0:
+ * 8 while the RTO can still grow): as a time, (2^9 - 1) x 200 ms =
+ * 102.2 s after it first left, against tcp_retries2's 924.6 s for a
+ * connection whose application still holds it (Linux's
+ * tcp_write_timeout). */
+static tern_time fin_unanswered_until_closed(harness *h, bool orphan)
+{
+	h_established_client(h);
+	tern_time t0 = AT(1000);
+	if (orphan) {
+		h_close(h, t0);
+		expect_seg(h, FA, 1, 1, 0);
+	} else {
+		h_fin_wait_1(h, t0);
+	}
+	tern_time t = t0;
+	while (h_last_state(h, h->conn_id) != TERN_TCP_CLOSED) {
+		t = h_deadline(h);
+		assert_true(t != TERN_TIME_NONE && t < t0 + MS(2000000));
+		h_run(h, t);
+		while (h_next(h))
+			;
+	}
+	return t - t0;
+}
+
+static void test_fin_wait_1_orphan_retries(void **state)
+{
+	harness *h = *state;
+	tern_time took = fin_unanswered_until_closed(h, true);
+
+	assert_true(took >= MS(102200) && took < MS(102200) + MS(120000));
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_ABORT_ON_TIMEOUT), 1);
+}
+
+static void test_fin_wait_1_held_uses_retries2(void **state)
+{
+	harness *h = *state;
+	tern_time took = fin_unanswered_until_closed(h, false);
+
+	assert_true(took >= MS(924600) && took < MS(924600) + MS(120000));
+	assert_int_equal(tern_tcp_error(h->conn), TERN_ERR_TIMEDOUT);
+}
+
 /* CLOSE_WAIT: close() sends the FIN (LAST_ACK); its ACK ends it all. */
 static void test_close_wait_close_then_last_ack(void **state)
 {
@@ -503,6 +569,9 @@ int main(void)
 		H_TEST(test_last_ack_ack_closes),
 		H_TEST(test_closing_ack_time_wait),
 		H_TEST(test_fin_wait_1_rto_resends_fin),
+		H_TEST(test_fin_wait_1_resends_unacked_syn),
+		H_TEST(test_fin_wait_1_orphan_retries),
+		H_TEST(test_fin_wait_1_held_uses_retries2),
 		H_TEST(test_last_ack_rto_resends_fin),
 		H_TEST(test_fin_wait_1_fin_ack_to_time_wait),
 		H_TEST(test_fin_wait_2_data_after_close_resets),

@@ -313,13 +313,14 @@ static void test_listen_ack_draws_rst(void **state)
 }
 
 /* Linux: with the accept queue full, a SYN is dropped (the peer will
- * retry) and counted in ListenOverflows. */
+ * retry) and counted in ListenOverflows. The queue holds backlog + 1
+ * (sk_acceptq_is_full), so listen(fd, 0) admits exactly one. */
 static void test_listen_backlog_full_drops_syn(void **state)
 {
 	harness *h = *state;
 	peer a = {H_PEER_PORT, H_PEER_ISN, 0}, b = {H_PEER_PORT + 1, 7777, 0};
 
-	h->backlog = 1;
+	h->backlog = 0;
 	h_listen(h);
 	peer_syn(h, &a, H_T0);
 	h_in(h, ACK, 1, 1, 0, AT(100));
@@ -343,7 +344,7 @@ static void test_syn_received_ack_with_full_queue_dropped(void **state)
 	harness *h = *state;
 	peer a = {H_PEER_PORT, H_PEER_ISN, 0}, b = {H_PEER_PORT + 1, 7777, 0};
 
-	h->backlog = 1;
+	h->backlog = 0; /* holds one, as listen(fd, 0) in Linux */
 	h_listen(h);
 	peer_syn(h, &a, H_T0);
 	peer_syn(h, &b, AT(10));

@@ -189,6 +189,25 @@ static void test_established_zero_window_probe_answered(void **state)
 	assert_int_equal(s->win, 0);
 }
 
+/* A bare FIN at RCV.NXT into a zero window needs no buffer: it is taken
+ * (Linux does the same; RFC 9293's table would make it wait for the
+ * window), the application reads the data, then the end of stream. A FIN
+ * riding on text the window cannot take waits. */
+static void test_established_zero_window_bare_fin_taken(void **state)
+{
+	harness *h = *state;
+
+	fill_8k(h);
+	h_in(h, PA | TERN_TCP_FIN, 8193, 1, 1, AT(2000));
+	expect_seg(h, ACK, 1, 8193, 0);
+	expect_state(h, TERN_TCP_ESTABLISHED);
+	h_in(h, ACK | TERN_TCP_FIN, 8193, 1, 0, AT(2100));
+	expect_state(h, TERN_TCP_CLOSE_WAIT);
+	assert_int_equal(h_info(h).rcv_nxt, h->irs + 8194);
+	assert_int_equal(h_recv(h, 9000, AT(2200)), 8192);
+	assert_int_equal(h_recv(h, 9000, AT(2200)), 0);
+}
+
 /* ---- out-of-order reassembly ---- */
 
 /* Duplicates and overlaps (with the queue and with RCV.NXT) are kept
@@ -315,6 +334,7 @@ int main(void)
 		H_TEST(test_established_rcv_sws_small_reads),
 		H_TEST(test_established_beyond_window_trimmed),
 		H_TEST(test_established_zero_window_probe_answered),
+		H_TEST(test_established_zero_window_bare_fin_taken),
 		H_TEST(test_established_ooo_overlaps_delivered_once),
 		H_TEST(test_established_ooo_survives_read_to_empty),
 		H_TEST(test_established_ooo_bridge_merges_ranges),

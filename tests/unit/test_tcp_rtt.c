@@ -158,6 +158,33 @@ static void test_established_rto_backoff_to_max_then_timeout(void **state)
 	expect_deadline(h, TERN_TIME_NONE);
 }
 
+/* The retransmission limit counts from when the segment first left. A
+ * clock that starts at 0, a handshake in no time (RTO 200 ms) and data
+ * at 0 make the first expiry come at exactly t = RTO, so the segment
+ * "first left" at time 0: that must still be a start, not "unset" (it
+ * once was, and the connection then retried for ever). */
+static void test_established_rto_limit_from_time_zero(void **state)
+{
+	harness *h = *state;
+	tern_time t = 0;
+
+	h_connect(h, 0);
+	h_in(h, TERN_TCP_SYN | TERN_TCP_ACK, 0, 1, 0, 0);
+	expect_seg(h, TERN_TCP_ACK, 1, 1, 0);
+	assert_int_equal(h_info(h).rto, MS(200));
+	assert_int_equal(h_send(h, 100, 0), 100);
+	expect_seg(h, TERN_TCP_PSH | TERN_TCP_ACK, 1, 1, 100);
+	while (h_state(h) != TERN_TCP_CLOSED) {
+		t = h_deadline(h);
+		assert_true(t != TERN_TIME_NONE && t < MS(2000000));
+		h_run(h, t);
+		while (h_next(h))
+			;
+	}
+	assert_true(t >= MS(924600) && t < MS(924600) + MS(120000));
+	assert_int_equal(tern_tcp_error(h->conn), TERN_ERR_TIMEDOUT);
+}
+
 /* Karn's rule (3, and the note after 5.7): the ACK of a retransmitted
  * segment gives no sample, so the backed-off RTO stays until a segment
  * sent once is acknowledged. */
@@ -222,6 +249,7 @@ int main(void)
 		H_TEST(test_established_send_starts_timer_once),
 		H_TEST(test_established_new_ack_restarts_timer),
 		H_TEST(test_established_rto_backoff_to_max_then_timeout),
+		H_TEST(test_established_rto_limit_from_time_zero),
 		H_TEST(test_established_karn_no_sample_from_retransmission),
 		H_TEST(test_established_rto_go_back_n),
 	};

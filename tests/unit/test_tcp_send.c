@@ -210,6 +210,27 @@ static void test_established_zero_window_probes_back_off(void **state)
 	expect_state(h, TERN_TCP_ESTABLISHED);
 	assert_int_equal(h_ctr(h, TERN_CTR_TCP_PERSIST_PROBES), 14);
 	assert_int_equal(h_ctr(h, TERN_CTR_TCP_FAST_RETRANS), 0);
+	/* a probe sent again is a probe, not a retransmission */
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_RETRANS_SEGS), 0);
+}
+
+/* Probes nobody answers: after tcp_retries2 (15) of them in a row the
+ * connection times out (Linux's tcp_probe_timer); no 16th probe. */
+static void test_established_zero_window_unanswered_probes_give_up(void **state)
+{
+	harness *h = *state;
+
+	zero_window(h);
+	for (int n = 1; n <= 15; n++) {
+		fire_at(h, h_deadline(h));
+		expect_seg(h, ACK, 1001, 1, 1);
+		expect_none(h);
+	}
+	expect_state(h, TERN_TCP_ESTABLISHED);
+	h_run(h, h_deadline(h));
+	expect_none(h);
+	expect_state(h, TERN_TCP_CLOSED);
+	assert_int_equal(tern_tcp_error(h->conn), TERN_ERR_TIMEDOUT);
 }
 
 /* The window opens: the queued data goes at once, from SND.UNA, and the
@@ -262,6 +283,7 @@ int main(void)
 		H_TEST(test_established_older_ack_keeps_window),
 		H_TEST(test_established_zero_window_probes_back_off),
 		H_TEST(test_established_zero_window_opens),
+		H_TEST(test_established_zero_window_unanswered_probes_give_up),
 		H_TEST(test_established_zero_window_probe_octet_taken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
