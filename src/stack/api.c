@@ -132,26 +132,28 @@ int tern_tcp_shutdown(tern_conn *c, int how, tern_time now)
 	return r;
 }
 
-int tern_tcp_close(tern_conn *c, tern_time now)
+/* The application gives up its handle: CLOSE or ABORT (a listener's
+ * children go first), and the connection is freed when it reaches CLOSED. */
+static int release(tern_conn *c, int (*how)(tcp_tcb *, tern_time),
+		   tern_time now)
 {
 	CALL_BEGIN(c, now);
 	if (c->is_listener)
 		listener_close_children(c, now);
 	conn_release(c);
-	tcp_close(&c->tcb, now);
+	how(&c->tcb, now);
 	CALL_END(c, now);
 	return 0;
 }
 
+int tern_tcp_close(tern_conn *c, tern_time now)
+{
+	return release(c, tcp_close, now);
+}
+
 int tern_tcp_abort(tern_conn *c, tern_time now)
 {
-	CALL_BEGIN(c, now);
-	if (c->is_listener)
-		listener_close_children(c, now);
-	conn_release(c);
-	tcp_abort(&c->tcb, now);
-	CALL_END(c, now);
-	return 0;
+	return release(c, tcp_abort, now);
 }
 
 int tern_tcp_set_nodelay(tern_conn *c, bool on, tern_time now)
