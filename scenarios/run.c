@@ -180,7 +180,8 @@ static void fault_destroy(tern_link *link)
 	free(fl);
 }
 
-static const tern_link_ops fault_ops = {fault_send, fault_destroy};
+static const tern_link_ops fault_ops = {.send = fault_send,
+					.destroy = fault_destroy};
 
 static tern_link *fault_wrap(scn_run *r, int host, tern_link *inner)
 {

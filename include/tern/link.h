@@ -32,6 +32,22 @@ typedef struct tern_link_ops {
 		    tern_time now);
 	/* Frees the link (and, for a wrapper, the link it wraps). */
 	void (*destroy)(tern_link *link);
+
+	/* The rest is optional (NULL when a link has no such thing), for
+	 * links on real devices and the wrappers around them. */
+
+	/* A file descriptor that becomes readable when frames arrive, for
+	 * an event loop to wait on; -1 if none. */
+	int (*fd)(tern_link *link);
+	/* Reads up to `budget` frames that are waiting, handing each to the
+	 * receive hook; returns how many, 0 if none was waiting, or a
+	 * negative TERN_ERR_* (the device went away). Never blocks. */
+	int (*recv)(tern_link *link, int budget, tern_time now);
+	/* A link's own timers (ARP retries, frames held back by an
+	 * impairment): when `poll` next has work (TERN_TIME_NONE: never),
+	 * and doing it. */
+	tern_time (*next_deadline)(tern_link *link);
+	void (*poll)(tern_link *link, tern_time now);
 } tern_link_ops;
 
 struct tern_link {
@@ -69,6 +85,28 @@ static inline void tern_link_destroy(tern_link *link)
 		link->ops->destroy(link);
 }
 
+static inline int tern_link_fd(tern_link *link)
+{
+	return link->ops->fd ? link->ops->fd(link) : -1;
+}
+
+static inline int tern_link_recv(tern_link *link, int budget, tern_time now)
+{
+	return link->ops->recv ? link->ops->recv(link, budget, now) : 0;
+}
+
+static inline tern_time tern_link_next_deadline(tern_link *link)
+{
+	return link->ops->next_deadline ? link->ops->next_deadline(link)
+					: TERN_TIME_NONE;
+}
+
+static inline void tern_link_poll(tern_link *link, tern_time now)
+{
+	if (link->ops->poll)
+		link->ops->poll(link, now);
+}
+
 /* ---- pcap capture wrapper ---- */
 
 /* pcap link types tern writes. */
@@ -93,6 +131,44 @@ TERN_API tern_link *tern_pcap_wrap(tern_link *inner, const char *path,
  * file has failed (the disk is full, say), or TERN_ERR_INVAL if link is not
  * a pcap wrapper. */
 TERN_API int tern_pcap_flush(tern_link *link);
+
+/* ---- links on devices and descriptors (Linux) ---- */
+
+typedef struct tern_tun_config {
+	const char *ifname; /* the device; created if it does not exist */
+	bool tap;	    /* TAP (Ethernet, with ARP) rather than TUN */
+	uint32_t addr;	    /* our IPv4 address: TAP answers ARP for it */
+	uint8_t prefix_len; /* TAP: the on-link subnet, 1..32 */
+	uint32_t gateway;   /* TAP: next hop off the subnet (0: none) */
+	uint8_t mac[6];	    /* TAP: ours; all zero: a random local one */
+	uint32_t mtu;	    /* IP MTU; 0: 1500 */
+} tern_tun_config;
+
+/* Opens (attaching to, or creating) a TUN device (IFF_TUN|IFF_NO_PI,
+ * frames are IPv4 packets) or a TAP device (IFF_TAP|IFF_NO_PI: Ethernet,
+ * ARP answered and resolved, with a cache that expires and packets
+ * queued while resolving). Non-blocking; recv reads in batches. The
+ * kernel side (address, link up) is the caller's. Errors: NOENT (no
+ * /dev/net/tun), PERM (no CAP_NET_ADMIN), BUSY (the device is in use or
+ * is of the other kind), INVAL (bad name or config), NOMEM, IO. */
+TERN_API tern_link *tern_tun_open(const tern_tun_config *cfg, int *err);
+
+/* A link over a datagram descriptor (a socketpair of SOCK_SEQPACKET or
+ * SOCK_DGRAM, a pipe of packets): each datagram is one IPv4 packet. The
+ * link closes fd when destroyed if owns_fd. For tests, and for carrying
+ * a stack's packets anywhere a descriptor goes. */
+TERN_API tern_link *tern_fd_link(int fd, uint32_t mtu, bool owns_fd, int *err);
+
+/* The simulator's impairments on any link, each direction on its own:
+ * `out` acts on frames sent, `in` on frames received (either may be
+ * NULL). Frames held back (delay, jitter, reordering) leave at their time
+ * through next_deadline/poll. Same seed, same fate for the same sequence
+ * of frames. */
+struct tern_sim_path;
+TERN_API tern_link *tern_impair_wrap(tern_link *inner,
+				     const struct tern_sim_path *out,
+				     const struct tern_sim_path *in,
+				     uint64_t seed, int *err);
 
 #ifdef __cplusplus
 }

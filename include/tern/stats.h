@@ -22,10 +22,19 @@ extern "C" {
 	X(IP_PROTO, "ip_protocol")	      /* not a protocol we run */      \
 	X(IP_NOT_LOCAL, "ip_not_for_us")      /* dst is not our address */     \
 	X(IP_BAD_SRC, "ip_bad_source")	      /* multicast/broadcast/0 */      \
-	X(TCP_TRUNCATED, "tcp_truncated")     /* < 20 bytes */                 \
-	X(TCP_DOFF_SHORT, "tcp_doff_short")   /* data offset < 5 */            \
-	X(TCP_DOFF_LONG, "tcp_doff_past_end") /* data offset > segment */      \
-	X(TCP_OPT_LEN, "tcp_opt_bad_length")  /* option length 0 or 1 */       \
+	X(IP_FRAG_OVERLAP, "ip_frag_overlap") /* the whole datagram goes */    \
+	X(IP_FRAG_TOO_BIG, "ip_frag_too_big") /* past 65535 bytes */           \
+	X(IP_FRAG_TIMEOUT, "ip_frag_timeout") /* incomplete in time */         \
+	X(IP_FRAG_NO_MEMORY, "ip_frag_no_memory") /* over the bound */         \
+	X(ICMP_TRUNCATED, "icmp_truncated")                                    \
+	X(ICMP_CHECKSUM, "icmp_bad_checksum")                                  \
+	X(ICMP_UNHANDLED, "icmp_unhandled_type")                               \
+	X(ICMP_NO_SOCKET, "icmp_error_no_socket")                              \
+	X(ICMP_INVALID, "icmp_error_not_in_window") /* RFC 5927 4.1 */         \
+	X(TCP_TRUNCATED, "tcp_truncated")	    /* < 20 bytes */           \
+	X(TCP_DOFF_SHORT, "tcp_doff_short")	    /* data offset < 5 */      \
+	X(TCP_DOFF_LONG, "tcp_doff_past_end")	   /* data offset > segment */ \
+	X(TCP_OPT_LEN, "tcp_opt_bad_length")	   /* option length 0 or 1 */  \
 	X(TCP_OPT_OVERFLOW, "tcp_opt_past_header") /* option past header */    \
 	X(TCP_OPT_MALFORMED, "tcp_opt_malformed")  /* known kind, wrong len */ \
 	X(TCP_CHECKSUM, "tcp_bad_checksum")                                    \
@@ -84,7 +93,14 @@ enum tern_drop_reason {
 	X(TCP_ABORT_ON_LINGER, "TcpExtTCPAbortOnLinger")                       \
 	X(TCP_TIME_WAITS, "TcpExtTW")                                          \
 	X(TCP_LISTEN_OVERFLOWS, "TcpExtListenOverflows")                       \
-	X(TCP_LISTEN_DROPS, "TcpExtListenDrops")
+	X(TCP_LISTEN_DROPS, "TcpExtListenDrops")                               \
+	X(IP_REASM_REQDS, "IpReasmReqds")                                      \
+	X(IP_REASM_OKS, "IpReasmOKs")                                          \
+	X(IP_REASM_FAILS, "IpReasmFails")                                      \
+	X(ICMP_IN_MSGS, "IcmpInMsgs")                                          \
+	X(ICMP_IN_ERRORS, "IcmpInErrors")                                      \
+	X(ICMP_IN_ECHOS, "IcmpInEchos")                                        \
+	X(ICMP_OUT_ECHO_REPS, "IcmpOutEchoReps")
 
 enum tern_counter {
 #define TERN_COUNTER_ENUM(name, text) TERN_CTR_##name,

@@ -48,7 +48,13 @@ typedef uint64_t tern_time;
 	X(ALREADY, -15, "operation already in progress")                       \
 	X(ABORTED, -16, "connection aborted")                                  \
 	X(IO, -17, "input/output error")                                       \
-	X(NOENT, -18, "no such file or device")
+	X(NOENT, -18, "no such file or device")                                \
+	X(PERM, -19, "operation not permitted")                                \
+	X(BUSY, -20, "device or resource busy")                                \
+	X(INPROGRESS, -21, "operation now in progress")                        \
+	X(NOTSUP, -22, "operation not supported")                              \
+	X(HOSTUNREACH, -23, "no route to host")                                \
+	X(NETUNREACH, -24, "network is unreachable")
 
 enum tern_err {
 	TERN_OK = 0,

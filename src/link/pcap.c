@@ -152,9 +152,35 @@ static void pcap_destroy(tern_link *link)
 	free(w);
 }
 
+/* A capture is transparent: what the inner link waits on, reads and
+ * times is the wrapper's too (its frames come back through pcap_rx). */
+static int pcap_fd(tern_link *link)
+{
+	return tern_link_fd(((struct pcap_link *)link)->inner);
+}
+
+static int pcap_recv(tern_link *link, int budget, tern_time now)
+{
+	return tern_link_recv(((struct pcap_link *)link)->inner, budget, now);
+}
+
+static tern_time pcap_next_deadline(tern_link *link)
+{
+	return tern_link_next_deadline(((struct pcap_link *)link)->inner);
+}
+
+static void pcap_poll(tern_link *link, tern_time now)
+{
+	tern_link_poll(((struct pcap_link *)link)->inner, now);
+}
+
 static const tern_link_ops pcap_ops = {
 	.send = pcap_send,
 	.destroy = pcap_destroy,
+	.fd = pcap_fd,
+	.recv = pcap_recv,
+	.next_deadline = pcap_next_deadline,
+	.poll = pcap_poll,
 };
 
 int tern_pcap_flush(tern_link *link)
