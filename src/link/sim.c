@@ -1,12 +1,12 @@
 /* tern sim: a simulated network on a virtual clock.
  *
- * Frames travel between ports over links; each direction of a link is a
- * chain of small impairment steps (loss -> corruption -> rate limit ->
- * delay/jitter -> reorder -> duplication), in the manner of quicly's test
- * network, ending in an event on a binary min-heap. tern_sim_run() pops
- * events in (time, kind, sequence) order and wakes nodes at their
- * deadlines. Nothing here reads a clock, calls rand() or depends on
- * addresses, so a seed and a sequence of calls give one run, byte for byte.
+ * Frames travel between ports over links; each direction of a link deals
+ * each frame its fate (impair.c: loss -> corruption -> rate limit ->
+ * delay/jitter -> reorder -> duplication), and the frame becomes an event
+ * on a binary min-heap. tern_sim_run() pops events in (time, kind,
+ * sequence) order and wakes nodes at their deadlines. Nothing here reads a
+ * clock, calls rand() or depends on addresses, so a seed and a sequence of
+ * calls give one run, byte for byte.
  *
  * The simulator is a test device, not the engine: it allocates with plain
  * malloc/free.
@@ -19,50 +19,10 @@
 #include <tern/link.h>
 #include <tern/sim.h>
 
-#define DEFAULT_QUEUE_BYTES ((size_t)256 * 1024)
+#include "link/impair.h"
+
 #define IPV4_HEADER_MIN 20
 #define IPV4_DST_OFFSET 16
-#define GOLDEN 0x9e3779b97f4a7c15ull
-
-/* ---- randomness: splitmix64 ---- */
-
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t next64(uint64_t *state)
-{
-	*state += GOLDEN;
-	return mix64(*state);
-}
-
-/* One stream per direction, keyed by (seed, link, dir) only: adding a link
- * or retuning one direction leaves every other stream as it was. */
-static uint64_t stream_key(uint64_t seed, size_t link, int dir)
-{
-	return mix64(seed ^ mix64(GOLDEN * (2 * (uint64_t)link + dir + 1)));
-}
-
-/* True with probability p: the top 53 bits as a double in [0, 1). */
-static bool chance(uint64_t r, double p)
-{
-	return (double)(r >> 11) * 0x1.0p-53 < p;
-}
-
-/* Uniform in [0, max]; the modulo bias (< max / 2^64) does not matter. */
-static uint64_t upto(uint64_t r, uint64_t max)
-{
-	return max == UINT64_MAX ? r : r % (max + 1);
-}
-
-static tern_time add_time(tern_time a, tern_time b)
-{
-	/* Saturate below TERN_TIME_NONE: an event is always at a real time. */
-	return a > TERN_TIME_NONE - 1 - b ? TERN_TIME_NONE - 1 : a + b;
-}
 
 /* ---- the network's objects ---- */
 
@@ -74,12 +34,9 @@ struct port {
 	char name[32];
 };
 
-/* One direction of a link: its settings, counters and random stream. */
+/* One direction of a link: its impairments and where it leads. */
 struct dir {
-	tern_sim_path path;
-	tern_sim_path_stats stats;
-	uint64_t rng;
-	tern_time busy_until; /* the serialisation queue drains at this time */
+	struct impair_dir im;
 	struct port *to;
 };
 
@@ -216,167 +173,44 @@ static int push_frame(tern_sim *sim, tern_time t, struct port *to,
 	return push_event(sim, ev);
 }
 
-/* ---- the impairment pipeline of one direction ---- */
+/* ---- one direction's frames ---- */
 
-/* The random draws of one frame. Every frame takes all of them, whatever
- * the settings, so that turning one impairment on does not change the
- * fate other impairments deal to later frames. */
-enum draw { D_LOSS, D_CORRUPT, D_BIT, D_JITTER, D_REORDER, D_DUP, D_COUNT };
-
-/* A frame on its way through one direction. */
-struct transit {
-	struct dir *dir;
-	uint8_t *data;
-	size_t len;
-	uint64_t r[D_COUNT];
-	tern_time at; /* arrival time, built up by the steps */
-	int copies;
-};
-
-/* A step returns false when it drops the frame. */
-typedef bool (*step_fn)(struct transit *t);
-
-static bool step_loss(struct transit *t)
+/* Queues the frame's copies for arrival, the copy (if any) right after
+ * the first. Takes ownership of data. */
+static int schedule(tern_sim *sim, const struct impair_fate *f, int link,
+		    int dir, uint8_t *data, size_t len)
 {
-	if (!chance(t->r[D_LOSS], t->dir->path.loss))
-		return true;
-	t->dir->stats.lost++;
-	return false;
-}
-
-static bool step_corrupt(struct transit *t)
-{
-	uint64_t bit;
-
-	if (t->len == 0 || !chance(t->r[D_CORRUPT], t->dir->path.corrupt))
-		return true;
-	bit = t->r[D_BIT] % ((uint64_t)t->len * 8);
-	t->data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-	t->dir->stats.corrupted++;
-	return true;
-}
-
-/* Time to clock len bytes onto the wire, rounded up. */
-static tern_time serialise_ns(size_t len, uint64_t rate_bps)
-{
-	uint64_t bits_ns = (uint64_t)len * 8 * TERN_SEC;
-	return bits_ns / rate_bps + (bits_ns % rate_bps != 0);
-}
-
-/* Bytes not yet clocked onto the wire at `now`; saturates when huge. */
-static uint64_t backlog(const struct dir *d, tern_time now)
-{
-	uint64_t ns = d->busy_until - now, rate = d->path.rate_bps;
-
-	if (ns > UINT64_MAX / rate)
-		return UINT64_MAX;
-	return ns * rate / (8 * TERN_SEC);
-}
-
-/* A serialisation queue: frames leave one after another at rate_bps; a
- * frame that does not fit behind the bytes still queued is dropped (an
- * empty queue always takes one frame, whatever its size). */
-static bool step_rate(struct transit *t)
-{
-	struct dir *d = t->dir;
-	uint64_t limit =
-		d->path.queue_bytes ? d->path.queue_bytes : DEFAULT_QUEUE_BYTES;
-	tern_time start = t->at;
-
-	if (d->path.rate_bps == 0)
-		return true;
-	if (d->busy_until > t->at) {
-		uint64_t queued = backlog(d, t->at);
-		if (queued > limit || t->len > limit - queued) {
-			d->stats.queue_drops++;
-			return false;
-		}
-		start = d->busy_until;
-	}
-	t->at = add_time(start, serialise_ns(t->len, d->path.rate_bps));
-	d->busy_until = t->at;
-	return true;
-}
-
-static bool step_delay(struct transit *t)
-{
-	const tern_sim_path *p = &t->dir->path;
-
-	t->at = add_time(t->at, p->delay);
-	t->at = add_time(t->at, upto(t->r[D_JITTER], p->jitter));
-	return true;
-}
-
-static bool step_reorder(struct transit *t)
-{
-	const tern_sim_path *p = &t->dir->path;
-	tern_time hold = p->reorder_delay;
-
-	if (!chance(t->r[D_REORDER], p->reorder))
-		return true;
-	if (hold == 0)
-		hold = add_time(add_time(p->delay, p->delay), TERN_MSEC);
-	t->at = add_time(t->at, hold);
-	t->dir->stats.reordered++;
-	return true;
-}
-
-static bool step_dup(struct transit *t)
-{
-	if (chance(t->r[D_DUP], t->dir->path.dup)) {
-		t->copies = 2;
-		t->dir->stats.duplicated++;
-	}
-	return true;
-}
-
-static const step_fn pipeline[] = {
-	step_loss, step_corrupt, step_rate, step_delay, step_reorder, step_dup,
-};
-
-/* Queues the frame's copies for arrival; the second copy, if any, arrives
- * at the same time, right after the first. Takes ownership of t->data. */
-static int schedule(tern_sim *sim, struct transit *t, int link, int dir)
-{
+	struct port *to = sim->links[link].dir[dir].to;
 	uint8_t *copy = NULL;
 	int err;
 
-	if (t->copies == 2) {
-		copy = malloc(t->len ? t->len : 1);
+	if (f->dup) {
+		copy = malloc(len ? len : 1);
 		if (copy)
-			memcpy(copy, t->data, t->len);
+			memcpy(copy, data, len);
 	}
-	err = push_frame(sim, t->at, t->dir->to, t->data, t->len, link, dir);
+	err = push_frame(sim, f->at, to, data, len, link, dir);
 	if (err) {
-		free(t->data);
+		free(data);
 		free(copy);
 		return err;
 	}
-	if (copy &&
-	    push_frame(sim, t->at, t->dir->to, copy, t->len, link, dir) != 0)
+	if (copy && push_frame(sim, f->dup_at, to, copy, len, link, dir) != 0)
 		free(copy);
 	return 0;
 }
 
 static int transmit(tern_sim *sim, int link, int dir, uint8_t *data, size_t len)
 {
-	struct transit t = {.dir = &sim->links[link].dir[dir]};
+	struct impair_fate f;
 
-	t.data = data;
-	t.len = len;
-	t.at = sim->now;
-	t.copies = 1;
-	for (int i = 0; i < D_COUNT; i++)
-		t.r[i] = next64(&t.dir->rng);
-	t.dir->stats.frames++;
-	t.dir->stats.bytes += len;
-	for (size_t i = 0; i < sizeof(pipeline) / sizeof(pipeline[0]); i++) {
-		if (!pipeline[i](&t)) {
-			free(data);
-			return 0;
-		}
+	impair_decide(&sim->links[link].dir[dir].im, len, sim->now, &f);
+	if (f.drop != IMPAIR_PASS) {
+		free(data);
+		return 0;
 	}
-	return schedule(sim, &t, link, dir);
+	impair_corrupt(&f, data);
+	return schedule(sim, &f, link, dir, data, len);
 }
 
 /* ---- ports ---- */
@@ -503,14 +337,6 @@ uint64_t tern_sim_port_unroutable(const tern_link *port)
 
 /* ---- links ---- */
 
-static bool path_valid(const tern_sim_path *p)
-{
-	/* Written so that NaN fails too. */
-	return p->loss >= 0 && p->loss <= 1 && p->dup >= 0 && p->dup <= 1 &&
-	       p->reorder >= 0 && p->reorder <= 1 && p->corrupt >= 0 &&
-	       p->corrupt <= 1;
-}
-
 static bool joined(const tern_sim *sim, const struct port *a,
 		   const struct port *b)
 {
@@ -524,11 +350,8 @@ static void init_dir(tern_sim *sim, size_t link, int d, struct port *to,
 		     const tern_sim_path *path)
 {
 	struct dir *dir = &sim->links[link].dir[d];
-	static const tern_sim_path perfect;
 
-	memset(dir, 0, sizeof(*dir));
-	dir->path = path ? *path : perfect;
-	dir->rng = stream_key(sim->seed, link, d);
+	impair_init(&dir->im, path, impair_stream(sim->seed, link, d));
 	dir->to = to;
 }
 
@@ -542,8 +365,8 @@ int tern_sim_join(tern_sim *sim, tern_link *a, tern_link *b,
 	size_t i = sim->nlinks;
 
 	if (!pa || !pb || pa == pb || pa->addr == pb->addr ||
-	    joined(sim, pa, pb) || (ab && !path_valid(ab)) ||
-	    (ba && !path_valid(ba)) || i > INT32_MAX)
+	    joined(sim, pa, pb) || (ab && !impair_path_valid(ab)) ||
+	    (ba && !impair_path_valid(ba)) || i > INT32_MAX)
 		return TERN_ERR_INVAL;
 	links = reserve(sim->links, &sim->cap_links, i + 1, sizeof(*links));
 	if (!links)
@@ -570,10 +393,10 @@ int tern_sim_set_path(tern_sim *sim, int link, int dir,
 	struct dir *d = find_dir(sim, link, dir);
 	static const tern_sim_path perfect;
 
-	if (!d || (path && !path_valid(path)))
+	if (!d || (path && !impair_path_valid(path)))
 		return TERN_ERR_INVAL;
 	/* The queue's busy_until and the random stream carry on. */
-	d->path = path ? *path : perfect;
+	d->im.path = path ? *path : perfect;
 	return 0;
 }
 
@@ -584,7 +407,7 @@ int tern_sim_path_stats_get(const tern_sim *sim, int link, int dir,
 
 	if (!d || !out)
 		return TERN_ERR_INVAL;
-	*out = d->stats;
+	*out = d->im.stats;
 	return 0;
 }
 
@@ -731,7 +554,9 @@ static void fire(tern_sim *sim, struct event *ev)
 		return;
 	}
 	if (ev->frame.link >= 0)
-		sim->links[ev->frame.link].dir[ev->frame.dir].stats.delivered++;
+		sim->links[ev->frame.link]
+			.dir[ev->frame.dir]
+			.im.stats.delivered++;
 	tern_link_deliver(&ev->frame.to->link, ev->frame.data, ev->frame.len,
 			  sim->now);
 	free(ev->frame.data);
