@@ -159,6 +159,35 @@ TERN_API tern_link *tern_tun_open(const tern_tun_config *cfg, int *err);
  * a stack's packets anywhere a descriptor goes. */
 TERN_API tern_link *tern_fd_link(int fd, uint32_t mtu, bool owns_fd, int *err);
 
+/* What a device or descriptor link has seen, for diagnostics. Frames are
+ * counted at the device: rx_frames were read from it, tx_frames written
+ * to it (ARP included). A frame read and not delivered upward counts once
+ * in rx_dropped and once under its reason (rx_*); a packet handed to send
+ * that never reaches the device once in tx_dropped and once under its
+ * reason (tx_*). ARP frames consumed by the link are neither. */
+typedef struct tern_link_counters {
+	uint64_t rx_frames, rx_bytes;
+	uint64_t tx_frames, tx_bytes;
+	uint64_t rx_dropped, tx_dropped;
+	uint64_t rx_not_ip;	/* TUN: not IPv4; TAP: neither IPv4 nor ARP */
+	uint64_t rx_not_ours;	/* TAP: for another MAC address */
+	uint64_t rx_malformed;	/* empty, runt, oversize, or a bad ARP */
+	uint64_t tx_full;	/* the device would block (EAGAIN, ENOBUFS) */
+	uint64_t tx_down;	/* the device is down or has no carrier */
+	uint64_t tx_unroutable; /* TAP: off the subnet and no gateway */
+	uint64_t tx_unresolved; /* TAP: queued for a neighbour never found */
+	uint64_t tx_queue_full; /* TAP: pushed out of a full ARP queue */
+	uint64_t arp_requests_in, arp_replies_in;
+	uint64_t arp_requests_out, arp_replies_out;
+} tern_link_counters;
+
+/* Fills *out for a link made by tern_fd_link or tern_tun_open (a TAP
+ * link's counters add its Ethernet/ARP layer to the device's). Returns 0,
+ * TERN_ERR_INVAL (a NULL argument) or TERN_ERR_NOTSUP (any other link,
+ * wrappers included). */
+TERN_API int tern_link_get_counters(const tern_link *link,
+				    tern_link_counters *out);
+
 /* The simulator's impairments on any link, each direction on its own:
  * `out` acts on frames sent, `in` on frames received (either may be
  * NULL). Frames held back (delay, jitter, reordering) leave at their time
@@ -169,6 +198,32 @@ TERN_API tern_link *tern_impair_wrap(tern_link *inner,
 				     const struct tern_sim_path *out,
 				     const struct tern_sim_path *in,
 				     uint64_t seed, int *err);
+/* The wrapper above in detail. A frame due at once (no delay, not
+ * corrupted) passes straight through, pieces and all, without a copy;
+ * one held back is copied and leaves when poll() finds it due (out:
+ * sent to inner; in: handed to the wrapper's receive hook), with poll's
+ * `now`. Frames due at one instant leave in the order they entered.
+ * next_deadline is the earlier of the held frames' and inner's; fd and
+ * recv are inner's. At most 4 MiB of frames are held in all; a frame
+ * beyond that (or that cannot be copied) is dropped and counted in
+ * queue_drops. The streams are those of a simulator's link 0 for the same
+ * seed (out: its a->b, in: its b->a), so a wrapper and that link deal the
+ * same fates. tern_impair_wrap takes over inner's receive hook (install
+ * yours on the wrapper) and has inner's mtu and name; destroying the
+ * wrapper frees what it holds, clears inner's receive hook and destroys
+ * inner. It returns NULL, leaves inner untouched and sets *err (when err
+ * is not NULL) to TERN_ERR_INVAL (inner NULL, a probability outside
+ * [0, 1]) or TERN_ERR_NOMEM. send returns 0 (also for a frame dropped on
+ * purpose), TERN_ERR_INVAL (longer than TERN_FRAME_MAX), TERN_ERR_NOMEM,
+ * or inner's error for a frame passed straight through.
+ *
+ * tern_impair_stats fills *out with the counters of one direction of an
+ * impairment wrapper (dir 0: out, 1: in), as tern_sim_path_stats_get
+ * does for a simulated link: delivered counts frames passed on. Returns 0
+ * or TERN_ERR_INVAL (not such a wrapper, dir not 0 or 1, out NULL). */
+struct tern_sim_path_stats;
+TERN_API int tern_impair_stats(const tern_link *wrapper, int dir,
+			       struct tern_sim_path_stats *out);
 
 #ifdef __cplusplus
 }

@@ -6,8 +6,8 @@
 #include <tern/wire.h>
 
 /* Parses pkt and decides whether the stack at local_addr takes it:
- * 0 with *out filled, or the drop reason. Fragments are not reassembled
- * yet and are dropped as such. */
+ * 0 with *out filled, or the drop reason. Fragments and protocols are the
+ * caller's to dispatch (reasm.h, icmp.h). */
 int ip_accept(const uint8_t *pkt, size_t len, uint32_t local_addr,
 	      tern_ipv4_hdr *out);
 

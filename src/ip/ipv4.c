@@ -19,10 +19,6 @@ int ip_accept(const uint8_t *pkt, size_t len, uint32_t local_addr,
 		return TERN_DROP_IP_NOT_LOCAL;
 	if (bad_source(out->src))
 		return TERN_DROP_IP_BAD_SRC;
-	if (out->mf || out->frag_off)
-		return TERN_DROP_IP_FRAGMENT;
-	if (out->proto != TERN_IPPROTO_TCP)
-		return TERN_DROP_IP_PROTO;
 	return 0;
 }
 

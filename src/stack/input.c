@@ -3,6 +3,61 @@
 #include "ip/ip.h"
 #include "stack/stack.h"
 
+/* A whole datagram, to its protocol. */
+static void deliver(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now)
+{
+	switch (ip->proto) {
+	case TERN_IPPROTO_TCP:
+		s->stats.counters[TERN_CTR_IP_IN_DELIVERS]++;
+		stack_tcp_input(s, ip, now);
+		break;
+	case TERN_IPPROTO_ICMP:
+		s->stats.counters[TERN_CTR_IP_IN_DELIVERS]++;
+		stack_icmp_input(s, ip, now);
+		break;
+	default:
+		stack_drop(s, TERN_DROP_IP_PROTO, NULL, NULL, now);
+	}
+}
+
+/* Evictions under the memory bound are counted apart by the reassembler
+ * (an input can report only one reason). */
+static void count_evicted(tern_stack *s, tern_time now)
+{
+	for (unsigned n = ip_reasm_take_evicted(&s->reasm); n > 0; n--)
+		stack_drop(s, TERN_DROP_IP_FRAG_NO_MEMORY, NULL, NULL, now);
+}
+
+/* RFC 791 3.2: a fragment waits for the others; the datagram they make
+ * is delivered as if it had come whole. */
+static void reassemble(tern_stack *s, const tern_ipv4_hdr *frag, tern_time now)
+{
+	const uint8_t *pkt;
+	size_t len;
+	tern_ipv4_hdr whole;
+
+	s->stats.counters[TERN_CTR_IP_REASM_REQDS]++;
+	int r = ip_reasm_input(&s->reasm, frag, now, &pkt, &len);
+	count_evicted(s, now);
+	if (r < 0) {
+		s->stats.counters[TERN_CTR_IP_REASM_FAILS]++;
+		stack_drop(s, -r, NULL, NULL, now);
+	} else if (r > 0 && tern_ipv4_parse(pkt, len, &whole) == 0) {
+		s->stats.counters[TERN_CTR_IP_REASM_OKS]++;
+		deliver(s, &whole, now);
+	}
+}
+
+void stack_ip_expire(tern_stack *s, tern_time now)
+{
+	if (ip_reasm_next_deadline(&s->reasm) > now)
+		return;
+	for (unsigned n = ip_reasm_expire(&s->reasm, now); n > 0; n--) {
+		s->stats.counters[TERN_CTR_IP_REASM_FAILS]++;
+		stack_drop(s, TERN_DROP_IP_FRAG_TIMEOUT, NULL, NULL, now);
+	}
+}
+
 void tern_stack_input(tern_stack *s, const uint8_t *pkt, size_t len,
 		      tern_time now)
 {
@@ -11,12 +66,12 @@ void tern_stack_input(tern_stack *s, const uint8_t *pkt, size_t len,
 	stack_enter(s);
 	s->stats.counters[TERN_CTR_IP_IN_RECEIVES]++;
 	int r = ip_accept(pkt, len, s->addr, &ip);
-	if (r) {
+	if (r)
 		stack_drop(s, r, NULL, NULL, now);
-	} else {
-		s->stats.counters[TERN_CTR_IP_IN_DELIVERS]++;
-		stack_tcp_input(s, &ip, now);
-	}
+	else if (ip.mf || ip.frag_off)
+		reassemble(s, &ip, now);
+	else
+		deliver(s, &ip, now);
 	stack_leave(s, now);
 }
 

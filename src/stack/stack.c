@@ -124,6 +124,11 @@ tern_stack *tern_stack_new(const tern_stack_config *cfg)
 		alloc.free(alloc.ctx, s, sizeof(*s));
 		return NULL;
 	}
+	if (ip_reasm_init(&s->reasm, &s->alloc, NULL) < 0) {
+		table_free(s);
+		alloc.free(alloc.ctx, s, sizeof(*s));
+		return NULL;
+	}
 	return s;
 }
 
@@ -133,6 +138,7 @@ void tern_stack_free(tern_stack *s)
 		return;
 	while (s->all)
 		conn_destroy(s->all);
+	ip_reasm_free(&s->reasm);
 	table_free(s);
 	if (s->link)
 		tern_link_set_rx(s->link, NULL, NULL);
@@ -179,6 +185,20 @@ uint32_t tern_stack_addr(const tern_stack *s)
 size_t tern_stack_conn_count(const tern_stack *s)
 {
 	return s->live;
+}
+
+size_t tern_stack_state_counts(const tern_stack *s,
+			       size_t counts[TERN_TCP_STATE_COUNT])
+{
+	size_t total = 0;
+
+	for (int i = 0; i < TERN_TCP_STATE_COUNT; i++)
+		counts[i] = 0;
+	for (const tern_conn *c = s->all; c; c = c->all_next) {
+		counts[c->tcb.state]++;
+		total++;
+	}
+	return total;
 }
 
 size_t tern_stack_mem_in_use(const tern_stack *s)
@@ -271,10 +291,14 @@ void tern_stack_run(tern_stack *s, tern_time now)
 {
 	stack_enter(s);
 	tw_expire(&s->wheel, now, fire, &now);
+	stack_ip_expire(s, now);
 	stack_leave(s, now);
 }
 
 tern_time tern_stack_next_deadline(tern_stack *s)
 {
-	return tw_next_deadline(&s->wheel);
+	tern_time t = tw_next_deadline(&s->wheel);
+	tern_time r = ip_reasm_next_deadline(&s->reasm);
+
+	return r < t ? r : t;
 }

@@ -6,6 +6,7 @@
 #include <tern/stack.h>
 #include <tern/wire.h>
 
+#include "ip/reasm.h"
 #include "stack/timer_wheel.h"
 #include "tcp/tcp.h"
 
@@ -61,6 +62,7 @@ struct tern_stack {
 	size_t live; /* not CLOSED */
 	uint64_t next_id;
 	tw_wheel wheel;
+	ip_reasm reasm; /* IPv4 fragments */
 
 	struct {
 		tern_trace_fn fn;
@@ -115,5 +117,9 @@ void stack_trace_seg(tern_stack *s, const tern_endpoint *src,
 
 /* input.c */
 void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now);
+void stack_ip_expire(tern_stack *s, tern_time now);
+
+/* icmp.c */
+void stack_icmp_input(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now);
 
 #endif

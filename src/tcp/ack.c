@@ -85,6 +85,7 @@ static void on_new_ack(tcp_tcb *t, tcp_seq ack, tern_time now)
 		t->snd_nxt = ack;
 	t->backoff = 0;
 	t->rtx_start = TERN_TIME_NONE;
+	t->soft_err = 0; /* the path works again */
 	if (t->flags & TCP_F_IN_RECOVERY)
 		on_recovery_ack(t, acked, now);
 	else {

@@ -83,6 +83,7 @@ struct tcp_tcb {
 	uint8_t nooo;	/* ranges in ooo */
 	uint32_t flags; /* enum tcp_flag */
 	int err;	/* what the application is told (SO_ERROR) */
+	int soft_err;	/* an ICMP error kept in case of a timeout */
 
 	/* Send sequence space (RFC 9293 3.3.1). snd_max is the highest
 	 * sequence ever sent: snd_nxt goes back to snd_una on a timeout. */
@@ -161,6 +162,12 @@ void tcp_input(tcp_tcb *t, const tern_tcp_hdr *seg, tern_time now);
 /* The reset a segment for no TCB draws (RFC 9293 3.10.7.1); false if none
  * (the segment is itself a RST). */
 bool tcp_reset_for(const tern_tcp_hdr *seg, tcp_seg *rst);
+
+/* An ICMP error quoting one of our segments (RFC 5927): type and code,
+ * the quoted sequence number, and the next-hop MTU of "fragmentation
+ * needed" (0 if none). */
+void tcp_icmp_error(tcp_tcb *t, uint8_t type, uint8_t code, uint32_t seq,
+		    uint16_t mtu, tern_time now);
 
 /* ---- timers ---- */
 

@@ -100,7 +100,9 @@ static void give_up(tcp_tcb *t, tern_time now)
 	 * anything the application knows of fails with "timed out". */
 	bool silent =
 		t->state == TERN_TCP_SYN_RECEIVED && (t->flags & TCP_F_PASSIVE);
-	tcp_enter_closed(t, "timeout", silent ? 0 : TERN_ERR_TIMEDOUT, now);
+	/* a soft ICMP error, if one came, says why (Linux's sk_err_soft) */
+	int err = t->soft_err ? t->soft_err : TERN_ERR_TIMEDOUT;
+	tcp_enter_closed(t, "timeout", silent ? 0 : err, now);
 }
 
 /* RFC 6298 5.4-5.6 and RFC 5681 3.1: retransmit the earliest
