@@ -1,0 +1,141 @@
+/* The loop that drives a host in real time: read what the link has (in
+ * batches), run the timers that are due, then sleep in epoll until the
+ * next deadline or the next frame. It never spins: with nothing due it
+ * waits in the kernel, and it takes the lock only while it works. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "sock/sock.h"
+
+/* Frames per read call, and read calls per round before the timers get
+ * their turn (so a flood cannot starve them). */
+#define RECV_BATCH 64
+#define RECV_ROUNDS 16
+
+static int read_link(tern_host *h, tern_time now)
+{
+	for (int i = 0; i < RECV_ROUNDS; i++) {
+		int n = tern_link_recv(h->link, RECV_BATCH, now);
+		if (n < 0)
+			return n;
+		if (n < RECV_BATCH)
+			break;
+	}
+	return 0;
+}
+
+static tern_time earliest(tern_host *h)
+{
+	tern_time t = tern_stack_next_deadline(h->stack);
+	tern_time l = tern_link_next_deadline(h->link);
+	tern_time a = host_timers_deadline(h);
+
+	if (l < t)
+		t = l;
+	return a < t ? a : t;
+}
+
+/* Sleeps until `until` (TERN_TIME_NONE: no timeout) or an event on the
+ * link's descriptor or the wake eventfd. */
+static void sleep_until(tern_host *h, tern_time until)
+{
+	struct epoll_event ev[4];
+	struct timespec ts, *tsp = NULL;
+
+	if (until != TERN_TIME_NONE) {
+		tern_time now = tern_host_now(h);
+		tern_time d = until > now ? until - now : 0;
+		ts.tv_sec = (time_t)(d / TERN_SEC);
+		ts.tv_nsec = (long)(d % TERN_SEC);
+		tsp = &ts;
+	}
+	int n = epoll_pwait2(h->epfd, ev, 4, tsp, NULL);
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.fd == h->wakefd) {
+			uint64_t v;
+			ssize_t r = read(h->wakefd, &v, sizeof(v));
+			(void)r;
+		}
+	}
+}
+
+/* One round with the lock held: input, timers, and tell waiters. */
+static int round_once(tern_host *h, tern_time now)
+{
+	int r = read_link(h, now);
+
+	if (r < 0)
+		return r;
+	tern_stack_run(h->stack, now);
+	tern_link_poll(h->link, now);
+	host_run_timers(h, now);
+	if (h->signal) {
+		h->signal = false;
+		pthread_cond_broadcast(&h->cv);
+	}
+	return 0;
+}
+
+int loop_run(tern_host *h)
+{
+	int result = 0;
+
+	tern_host_lock(h);
+	h->loop_tid = pthread_self();
+	h->running = true;
+	while (!atomic_load(&h->stop)) {
+		if ((result = round_once(h, tern_host_now(h))) < 0)
+			break;
+		tern_time next = earliest(h);
+		if (next <= tern_host_now(h))
+			continue; /* due already: no sleep */
+		h->wake_at = next;
+		tern_host_unlock(h);
+		sleep_until(h, next);
+		tern_host_lock(h);
+		h->wake_at = 0; /* awake: nobody needs to wake us */
+	}
+	h->running = false;
+	atomic_store(&h->stop, false);	/* the host may run again */
+	pthread_cond_broadcast(&h->cv); /* waiters see it stopped */
+	tern_host_unlock(h);
+	return result;
+}
+
+int tern_host_run(tern_host *h)
+{
+	if (h->threaded)
+		return TERN_ERR_BUSY;
+	return loop_run(h);
+}
+
+static void *loop_thread(void *arg)
+{
+	tern_host *h = arg;
+
+	h->result = loop_run(h);
+	return NULL;
+}
+
+int tern_host_start(tern_host *h)
+{
+	if (h->threaded)
+		return TERN_ERR_ALREADY;
+	h->threaded = true;
+	if (pthread_create(&h->thread, NULL, loop_thread, h) != 0) {
+		h->threaded = false;
+		return TERN_ERR_NOMEM;
+	}
+	return 0;
+}
+
+int tern_host_join(tern_host *h)
+{
+	if (!h->threaded)
+		return TERN_ERR_INVAL;
+	pthread_join(h->thread, NULL);
+	h->threaded = false;
+	return h->result;
+}
