@@ -8,6 +8,8 @@
 #include <tern/types.h>
 
 int cmd_scenario(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
 
 /* Argument helpers: each prints the reason and returns false on a bad
  * value. `what` names the option in messages. */

@@ -17,9 +17,15 @@ static void usage(FILE *out)
 		"  scenario list               the connection scenarios\n"
 		"  scenario run NAME [opts]    run one on the simulator and "
 		"print its timeline\n"
+		"  serve --tun IF --addr A/P --port N --app echo|discard|http\n"
+		"                              serve on a TUN/TAP device\n"
+		"  connect --tun IF --addr A/P --to IP:PORT [--send F] "
+		"[--recv F]\n"
+		"                              one connection over a TUN/TAP "
+		"device\n"
 		"  help                        this text\n"
 		"\n"
-		"Run 'tern scenario help' for the options of a command.\n");
+		"Run 'tern COMMAND help' for the options of a command.\n");
 }
 
 void cli_error(const char *fmt, ...)
@@ -99,6 +105,10 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "scenario") == 0)
 		return cmd_scenario(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "connect") == 0)
+		return cmd_connect(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "-h") == 0) {
 		usage(stdout);

@@ -1,0 +1,313 @@
+/* tern connect (--tun IFNAME | --tap IFNAME) --addr ADDR/PREFIX
+ *              --to IP:PORT [--send FILE] [--recv FILE] [--local-port N]
+ * Connects, sends the file, shuts down its sending side, writes what it
+ * receives; exits 0 on a clean close, 1 naming the error otherwise. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "net.h"
+
+typedef struct client {
+	net_opts net;
+	tern_endpoint to;
+	uint16_t local_port;
+	const char *send_path, *recv_path;
+	int send_fd, recv_fd;
+	net_host nh;
+	tern_sock *s;
+	uint8_t buf[65536];
+	size_t len, off;
+	bool sent_all, shut, eof, done;
+	int error;	 /* the connection's */
+	bool write_fail; /* writing --recv */
+	uint64_t bytes_in, bytes_out;
+} client;
+
+static void finish(client *c, int error)
+{
+	if (c->done)
+		return;
+	c->done = true;
+	c->error = error;
+	tern_host_stop(c->nh.host);
+}
+
+/* Sends the file; once it is all queued, shutdown(SHUT_WR). */
+static bool send_more(client *c)
+{
+	while (!c->sent_all) {
+		if (c->off == c->len) {
+			ssize_t n = c->send_fd >= 0 ? read(c->send_fd, c->buf,
+							   sizeof(c->buf))
+						    : 0;
+			if (n < 0)
+				return false;
+			c->len = (size_t)n;
+			c->off = 0;
+			c->sent_all = n == 0;
+			continue;
+		}
+		ptrdiff_t n = tern_send(c->s, c->buf + c->off, c->len - c->off);
+		if (n == TERN_ERR_AGAIN)
+			return true;
+		if (n < 0)
+			return false;
+		c->off += (size_t)n;
+		c->bytes_out += (uint64_t)n;
+	}
+	if (!c->shut) {
+		c->shut = true;
+		tern_shutdown(c->s, TERN_SHUT_WR);
+	}
+	return true;
+}
+
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static bool receive(client *c)
+{
+	uint8_t buf[65536];
+	ptrdiff_t n;
+
+	while ((n = tern_recv(c->s, buf, sizeof(buf))) > 0) {
+		c->bytes_in += (uint64_t)n;
+		if (c->recv_fd >= 0 && !write_all(c->recv_fd, buf, (size_t)n)) {
+			c->write_fail = true;
+			return false;
+		}
+	}
+	if (n == 0)
+		c->eof = true;
+	return n == 0 || n == TERN_ERR_AGAIN;
+}
+
+/* Done when both sides have finished: our FIN sent and theirs received,
+ * and our last ACK out (TIME_WAIT) or theirs in (CLOSED). */
+static void on_event(tern_sock *s, unsigned ev, void *user)
+{
+	client *c = user;
+	(void)ev;
+
+	if (c->done)
+		return;
+	if (tern_sock_state(s) != TERN_TCP_SYN_SENT &&
+	    (!send_more(c) || !receive(c))) {
+		int e = 0;
+		tern_getsockopt(s, TERN_SO_ERROR, &e);
+		finish(c, c->write_fail ? TERN_ERR_IO : e ? e : TERN_ERR_RESET);
+		return;
+	}
+	int st = tern_sock_state(s);
+	if (st == TERN_TCP_CLOSED && tern_sock_conn(s) &&
+	    tern_tcp_error(tern_sock_conn(s)))
+		finish(c, tern_tcp_error(tern_sock_conn(s)));
+	else if (c->shut && c->eof &&
+		 (st == TERN_TCP_TIME_WAIT || st == TERN_TCP_CLOSED))
+		finish(c, 0);
+}
+
+static void stop_connect(void *arg)
+{
+	client *c = arg;
+
+	if (c->s && !c->done)
+		tern_close(c->s);
+	c->s = NULL;
+	c->done = true;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tern connect (--tun IFNAME | --tap IFNAME) --addr "
+		"ADDR/PREFIX --to IP:PORT\n"
+		"                    [--send FILE] [--recv FILE] "
+		"[--local-port N] [options]\n\n"
+		"  --to IP:PORT        the server\n"
+		"  --send FILE         send this file, then shut down sending\n"
+		"  --recv FILE         write what arrives here\n"
+		"  --local-port N      our port (default: an ephemeral one)\n"
+		"%s",
+		net_opts_usage());
+}
+
+static bool parse_endpoint(const char *text, tern_endpoint *e)
+{
+	char buf[32];
+	const char *colon = strrchr(text, ':');
+	uint64_t port;
+
+	if (!colon || (size_t)(colon - text) >= sizeof(buf))
+		return false;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(colon - text), text);
+	if (tern_addr_parse(buf, &e->addr) < 0 || e->addr == 0 ||
+	    !cli_parse_u64("--to port", colon + 1, 65535, &port) || !port)
+		return false;
+	e->port = (uint16_t)port;
+	return true;
+}
+
+/* One option of connect's own; false with the reason printed. */
+static bool connect_opt(client *c, const char *opt, const char *val)
+{
+	uint64_t port;
+
+	if (strcmp(opt, "--to") == 0) {
+		if (parse_endpoint(val, &c->to))
+			return true;
+		cli_error("--to: '%s' is not IP:PORT", val);
+	} else if (strcmp(opt, "--send") == 0) {
+		c->send_path = val;
+		return true;
+	} else if (strcmp(opt, "--recv") == 0) {
+		c->recv_path = val;
+		return true;
+	} else if (strcmp(opt, "--local-port") == 0) {
+		if (cli_parse_u64(opt, val, 65535, &port) && port) {
+			c->local_port = (uint16_t)port;
+			return true;
+		}
+		cli_error("--local-port: from 1 to 65535");
+	} else {
+		cli_error("connect: unknown option '%s'", opt);
+	}
+	return false;
+}
+
+static bool open_files(client *c)
+{
+	if (c->send_path) {
+		c->send_fd = open(c->send_path, O_RDONLY | O_CLOEXEC);
+		if (c->send_fd < 0) {
+			cli_error("--send: cannot read '%s': %s", c->send_path,
+				  strerror(errno));
+			return false;
+		}
+	}
+	if (c->recv_path) {
+		c->recv_fd =
+			open(c->recv_path,
+			     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (c->recv_fd < 0) {
+			cli_error("--recv: cannot write '%s': %s", c->recv_path,
+				  strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool parse_connect(client *c, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		int r = net_opt(&c->net, argc, argv, &i);
+		if (r < 0)
+			return false;
+		if (r > 0)
+			continue;
+		if (i + 1 >= argc) {
+			cli_error("%s needs a value", argv[i]);
+			return false;
+		}
+		if (!connect_opt(c, argv[i], argv[i + 1]))
+			return false;
+		i++;
+	}
+	if (!c->to.port) {
+		cli_error("connect: where to? (--to IP:PORT)");
+		return false;
+	}
+	return net_opts_check(&c->net) && open_files(c);
+}
+
+static int start(client *c)
+{
+	int err = 0;
+
+	c->s = tern_socket(c->nh.host, &err);
+	if (!c->s)
+		return err;
+	if (c->local_port && (err = tern_bind(c->s, c->local_port)) < 0)
+		return err;
+	tern_sock_set_callback(c->s, on_event, c);
+	err = tern_connect(c->s, &c->to);
+	return err == TERN_ERR_INPROGRESS ? 0 : err;
+}
+
+static const char *error_name(int err)
+{
+	switch (err) {
+	case TERN_ERR_REFUSED:
+		return "connection refused";
+	case TERN_ERR_RESET:
+		return "connection reset by peer";
+	case TERN_ERR_TIMEDOUT:
+		return "connection timed out";
+	default:
+		return tern_strerror(err);
+	}
+}
+
+static int run_client(client *c)
+{
+	if (!net_host_open(&c->nh, &c->net))
+		return 1;
+	int err = start(c);
+	int rc = err ? 1 : net_host_run(&c->nh, &c->net, stop_connect, c);
+	if (err)
+		cli_error("connect: %s", error_name(err));
+	else if (c->write_fail)
+		cli_error("--recv: writing '%s' failed: %s", c->recv_path,
+			  strerror(errno));
+	else if (c->error)
+		cli_error("connect to %s: %s", "server", error_name(c->error));
+	if (rc == 0 && (c->error || c->write_fail))
+		rc = 1;
+	if (!net_host_close(&c->nh, &c->net) && rc == 0)
+		rc = 1;
+	return rc;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	client *c = calloc(1, sizeof(*c));
+	int rc = 2;
+
+	if (!c)
+		return 1;
+	c->send_fd = c->recv_fd = -1;
+	c->net.linger = 5 * TERN_SEC;
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
+		usage(stdout);
+		rc = 0;
+	} else if (parse_connect(c, argc - 1, argv + 1)) {
+		rc = run_client(c);
+	}
+	if (c->send_fd >= 0)
+		close(c->send_fd);
+	if (c->recv_fd >= 0 && close(c->recv_fd) != 0 && rc == 0) {
+		cli_error("--recv: writing '%s' failed", c->recv_path);
+		rc = 1;
+	}
+	free(c);
+	return rc;
+}
