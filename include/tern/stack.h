@@ -90,6 +90,10 @@ TERN_API const char *tern_stack_name(const tern_stack *stack);
 TERN_API uint32_t tern_stack_addr(const tern_stack *stack);
 /* Connections alive in any state but CLOSED, listeners included. */
 TERN_API size_t tern_stack_conn_count(const tern_stack *stack);
+/* How many connections are in each state (counts[TERN_TCP_*], listeners
+ * in LISTEN); returns the total. O(connections). */
+TERN_API size_t tern_stack_state_counts(const tern_stack *stack,
+					size_t counts[TERN_TCP_STATE_COUNT]);
 /* Bytes currently allocated through the stack's allocator. */
 TERN_API size_t tern_stack_mem_in_use(const tern_stack *stack);
 
