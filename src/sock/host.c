@@ -148,6 +148,19 @@ bool host_in_loop(const tern_host *h)
 	return h->running && pthread_equal(pthread_self(), h->loop_tid);
 }
 
+/* A round of the loop works with one `now`; a callback in it must not
+ * hand the stack a later one and then the round an earlier one (time
+ * going back gave a negative RTT sample once: an RTO of 120 s). */
+tern_time host_clock(tern_host *h)
+{
+	if (host_in_loop(h))
+		return h->now;
+	tern_time t = tern_host_now(h);
+	if (t > h->now)
+		h->now = t;
+	return h->now;
+}
+
 /* Wakes the loop (eventfd writes are async-signal-safe). */
 static void wake(tern_host *h)
 {
@@ -192,8 +205,7 @@ int tern_host_after(tern_host *h, tern_time delay,
 	if (!t)
 		return TERN_ERR_NOMEM;
 	tern_host_lock(h);
-	*t = (host_timer){tern_host_now(h) + delay, h->timer_seq++, fn, arg,
-			  NULL};
+	*t = (host_timer){host_clock(h) + delay, h->timer_seq++, fn, arg, NULL};
 	for (pp = &h->timers; *pp && (*pp)->when <= t->when; pp = &(*pp)->next)
 		;
 	t->next = *pp;

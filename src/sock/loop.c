@@ -86,7 +86,10 @@ int loop_run(tern_host *h)
 	h->loop_tid = pthread_self();
 	h->running = true;
 	while (!atomic_load(&h->stop)) {
-		if ((result = round_once(h, tern_host_now(h))) < 0)
+		tern_time now = tern_host_now(h);
+		if (now > h->now)
+			h->now = now;
+		if ((result = round_once(h, h->now)) < 0)
 			break;
 		tern_time next = earliest(h);
 		if (next <= tern_host_now(h))

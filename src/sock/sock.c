@@ -22,7 +22,7 @@ static void wait_events(tern_sock *s)
 
 static tern_time now_of(const tern_sock *s)
 {
-	return tern_host_now(s->host);
+	return host_clock(s->host);
 }
 
 /* Ends a call: tell waiters, wake the loop if it must come earlier. */

@@ -33,6 +33,7 @@ struct tern_host {
 	int result; /* what the loop ended with */
 
 	tern_time wake_at;  /* when the sleeping loop means to wake */
+	tern_time now;	    /* the last `now` given to the stack */
 	bool signal;	    /* events since the last broadcast */
 	host_timer *timers; /* sorted by (when, seq) */
 	uint64_t timer_seq;
@@ -54,6 +55,10 @@ struct tern_sock {
 
 /* host.c */
 bool host_in_loop(const tern_host *h);
+/* The `now` for a call into the stack (the host held): the loop's round
+ * time inside the loop's thread, the clock elsewhere; never earlier than
+ * a `now` the stack has seen. */
+tern_time host_clock(tern_host *h);
 void host_signal(tern_host *h);
 void host_after_call(tern_host *h);
 tern_time host_timers_deadline(const tern_host *h);

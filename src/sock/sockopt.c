@@ -6,7 +6,7 @@
 
 static int set_flag_opt(tern_sock *s, int opt, bool on)
 {
-	tern_time now = tern_host_now(s->host);
+	tern_time now = host_clock(s->host);
 
 	switch (opt) {
 	case TERN_SO_NODELAY:

@@ -2,7 +2,11 @@
  * run the engine, then delivers events and frees what died. */
 #include "stack/stack.h"
 
-#define CALL_BEGIN(c, now) stack_enter((c)->stack)
+#define CALL_BEGIN(c, now)                                                     \
+	do {                                                                   \
+		(now) = stack_clock((c)->stack, (now));                        \
+		stack_enter((c)->stack);                                       \
+	} while (0)
 #define CALL_END(c, now)                                                       \
 	do {                                                                   \
 		conn_sync_timer(c);                                            \
@@ -37,6 +41,7 @@ tern_conn *tern_tcp_listen(tern_stack *s, uint16_t port, int backlog,
 	/* listen(2): the backlog is capped by somaxconn */
 	l->backlog = backlog > s->cfg.somaxconn ? s->cfg.somaxconn : backlog;
 	table_insert(l);
+	now = stack_clock(s, now);
 	stack_enter(s);
 	tcp_open_passive(&l->tcb, now);
 	stack_leave(s, now);

@@ -63,6 +63,7 @@ void tern_stack_input(tern_stack *s, const uint8_t *pkt, size_t len,
 {
 	tern_ipv4_hdr ip;
 
+	now = stack_clock(s, now);
 	stack_enter(s);
 	s->stats.counters[TERN_CTR_IP_IN_RECEIVES]++;
 	int r = ip_accept(pkt, len, s->addr, &ip);

@@ -247,6 +247,13 @@ void stack_enter(tern_stack *s)
 	s->depth++;
 }
 
+tern_time stack_clock(tern_stack *s, tern_time now)
+{
+	if (now > s->now)
+		s->now = now;
+	return s->now;
+}
+
 static void deliver_events(tern_stack *s, tern_time now)
 {
 	while (s->ev_head) {
@@ -289,6 +296,7 @@ static void fire(tw_timer *timer, void *ctx)
 
 void tern_stack_run(tern_stack *s, tern_time now)
 {
+	now = stack_clock(s, now);
 	stack_enter(s);
 	tw_expire(&s->wheel, now, fire, &now);
 	stack_ip_expire(s, now);

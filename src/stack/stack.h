@@ -74,12 +74,16 @@ struct tern_stack {
 	tern_conn *ev_head, *ev_tail;
 	tern_conn *dead;
 	int depth;
+	tern_time now; /* the latest `now` an entry point was given */
 };
 
 /* stack.c */
 void *stack_alloc(tern_stack *s, size_t size);
 void stack_free(tern_stack *s, void *ptr, size_t size);
 void stack_enter(tern_stack *s);
+/* `now`, or the latest one already seen if it is earlier: time never goes
+ * back inside the stack, whatever the caller's clock does. */
+tern_time stack_clock(tern_stack *s, tern_time now);
 void stack_leave(tern_stack *s, tern_time now);
 void stack_trace(tern_stack *s, tern_trace_event *ev);
 void stack_drop(tern_stack *s, int reason, const tern_endpoint *src,

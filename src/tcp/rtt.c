@@ -68,7 +68,8 @@ void rtt_on_ack(tcp_tcb *t, tcp_seq ack, tern_time now)
 	if (!(t->flags & TCP_F_RTT_TIMING) || !seq_gt(ack, t->rtt_seq))
 		return;
 	t->flags &= ~TCP_F_RTT_TIMING;
-	rtt_sample(t, now - t->rtt_start);
+	if (now >= t->rtt_start) /* a clock gone back gives no sample */
+		rtt_sample(t, now - t->rtt_start);
 }
 
 void rtt_cancel(tcp_tcb *t)

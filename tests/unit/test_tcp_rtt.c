@@ -86,6 +86,26 @@ static void test_established_second_sample(void **state)
 	expect_rtt(h, US(112500), US(62500), US(362500));
 }
 
+/* Time never goes back inside the stack: an ACK handed in with a `now`
+ * earlier than the send's (a host whose callbacks read a fresh clock
+ * while its loop round still holds an older one) is taken as arriving at
+ * the send's time. R = 0: RTTVAR = 3/4 50 + 1/4 100 = 62.5 ms,
+ * SRTT = 87.5 ms, RTO = 337.5 ms. Without the clamp the sample was
+ * negative, read as ~584 years, and the RTO stuck at 120 s. */
+static void test_established_clock_going_back_no_negative_sample(void **state)
+{
+	harness *h = *state;
+
+	h_established_client(h);
+	assert_int_equal(h_send(h, 100, AT(1000)), 100);
+	expect_seg(h, PA, 1, 1, 100);
+	h_in(h, TERN_TCP_ACK, 1, 101, 0, AT(900));
+	expect_rtt(h, US(87500), US(62500), US(337500));
+	assert_int_equal(h_send(h, 100, AT(950)), 100);
+	expect_seg(h, PA, 101, 1, 100);
+	expect_deadline(h, AT(1000) + US(337500));
+}
+
 /* 5.1: sending data starts the timer if it is not running; more data
  * while it runs does not restart it. */
 static void test_established_send_starts_timer_once(void **state)
@@ -246,6 +266,7 @@ int main(void)
 		H_TEST(test_syn_sent_small_sample_rto_min),
 		H_TEST(test_syn_sent_sample_granularity),
 		H_TEST(test_established_second_sample),
+		H_TEST(test_established_clock_going_back_no_negative_sample),
 		H_TEST(test_established_send_starts_timer_once),
 		H_TEST(test_established_new_ack_restarts_timer),
 		H_TEST(test_established_rto_backoff_to_max_then_timeout),
