@@ -14,5 +14,10 @@ int ip_accept(const uint8_t *pkt, size_t len, uint32_t local_addr,
 /* Writes the 20-byte header of a packet from src to dst. */
 size_t ip_header(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
 		 uint8_t ttl, uint16_t id, size_t payload_len);
+/* The same for a fragment: DF clear, fragment offset `off` bytes (a
+ * multiple of 8), MF set unless it is the last. */
+size_t ip_header_frag(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
+		      uint8_t ttl, uint16_t id, size_t payload_len,
+		      uint16_t off, bool more);
 
 #endif

@@ -22,6 +22,18 @@ int ip_accept(const uint8_t *pkt, size_t len, uint32_t local_addr,
 	return 0;
 }
 
+size_t ip_header_frag(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
+		      uint8_t ttl, uint16_t id, size_t payload_len,
+		      uint16_t off, bool more)
+{
+	size_t n = ip_header(buf, src, dst, proto, ttl, id, payload_len);
+
+	tern_store16(buf + 6, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
+	tern_store16(buf + 10, 0);
+	tern_store16(buf + 10, tern_inet_checksum(buf, TERN_IPV4_HDR_MIN));
+	return n;
+}
+
 /* DF set, as Linux does with path MTU discovery on (RFC 1191). */
 size_t ip_header(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
 		 uint8_t ttl, uint16_t id, size_t payload_len)

@@ -4,31 +4,57 @@
 #include "ip/ip.h"
 #include "stack/stack.h"
 
-/* RFC 1122 3.2.2.6: the reply carries the request's data back. It goes
- * only if it fits the link (tern does not fragment what it sends). */
+static void send_frame(tern_stack *s, const void *hdr, const void *body,
+		       size_t body_len, tern_time now)
+{
+	tern_iov iov[2] = {{hdr, TERN_IPV4_HDR_MIN}, {body, body_len}};
+
+	s->stats.counters[TERN_CTR_IP_OUT_REQUESTS]++;
+	if (!s->link || tern_link_send(s->link, iov, 2, now) < 0)
+		s->stats.counters[TERN_CTR_IP_OUT_DISCARDS]++;
+}
+
+/* RFC 791 3.2: a datagram larger than the link goes in fragments, each
+ * carrying a multiple of 8 bytes but the last. (Only ICMP needs this:
+ * TCP sizes its segments to the MSS and sends with DF.) */
+static void send_datagram(tern_stack *s, uint32_t dst, uint8_t proto,
+			  const uint8_t *body, size_t len, tern_time now)
+{
+	uint32_t mtu = s->link && s->link->mtu ? s->link->mtu : 1500;
+	uint8_t ttl = (uint8_t)s->cfg.ip_default_ttl, hdr[TERN_IPV4_HDR_MIN];
+	uint16_t id = s->ip_id++;
+
+	if (TERN_IPV4_HDR_MIN + len <= mtu) {
+		ip_header(hdr, s->addr, dst, proto, ttl, id, len);
+		send_frame(s, hdr, body, len, now);
+		return;
+	}
+	size_t step = (mtu - TERN_IPV4_HDR_MIN) & ~(size_t)7;
+	for (size_t off = 0; off < len; off += step) {
+		size_t n = len - off < step ? len - off : step;
+		ip_header_frag(hdr, s->addr, dst, proto, ttl, id, n,
+			       (uint16_t)off, off + n < len);
+		send_frame(s, hdr, body + off, n, now);
+	}
+}
+
+/* RFC 1122 3.2.2.6: the reply carries the request's data back. */
 static void echo_reply(tern_stack *s, const tern_ipv4_hdr *ip,
 		       const ip_icmp *req, tern_time now)
 {
 	size_t len = IP_ICMP_HDR_LEN + req->body_len;
-	uint32_t mtu = s->link && s->link->mtu ? s->link->mtu : 1500;
 
-	if (!ip_icmp_may_answer(req, ip->dst) ||
-	    TERN_IPV4_HDR_MIN + len > mtu) {
+	if (!ip_icmp_may_answer(req, ip->dst)) {
 		stack_drop(s, TERN_DROP_ICMP_UNHANDLED, NULL, NULL, now);
 		return;
 	}
-	uint8_t *buf = stack_alloc(s, TERN_IPV4_HDR_MIN + len);
+	uint8_t *buf = stack_alloc(s, len);
 	if (!buf)
 		return;
-	size_t n = ip_icmp_echo_reply(buf + TERN_IPV4_HDR_MIN, len, req);
-	ip_header(buf, s->addr, ip->src, TERN_IPPROTO_ICMP,
-		  (uint8_t)s->cfg.ip_default_ttl, s->ip_id++, n);
-	tern_iov iov = {buf, TERN_IPV4_HDR_MIN + n};
+	size_t n = ip_icmp_echo_reply(buf, len, req);
 	s->stats.counters[TERN_CTR_ICMP_OUT_ECHO_REPS]++;
-	s->stats.counters[TERN_CTR_IP_OUT_REQUESTS]++;
-	if (!s->link || tern_link_send(s->link, &iov, 1, now) < 0)
-		s->stats.counters[TERN_CTR_IP_OUT_DISCARDS]++;
-	stack_free(s, buf, TERN_IPV4_HDR_MIN + len);
+	send_datagram(s, ip->src, TERN_IPPROTO_ICMP, buf, n, now);
+	stack_free(s, buf, len);
 }
 
 /* An error quoting a TCP segment we sent goes to its connection. */

@@ -137,6 +137,46 @@ static void test_echo_request_answered(void **state)
 	assert_int_equal(tern_inet_checksum(h.payload, 17), 0);
 }
 
+/* A 4000-byte echo request arrives in three fragments; the reply leaves
+ * in fragments of the link's size (offsets in 8-byte units, MF on all but
+ * the last, DF clear) that put together are the whole reply. */
+static void test_big_echo_fragmented_both_ways(void **state)
+{
+	rig *r = *state;
+	static uint8_t icmp[4008], pkt[1600], whole[4008];
+	size_t len = sizeof(icmp), got = 0;
+
+	icmp[0] = 8;
+	tern_store16(icmp + 4, 0x4242);
+	for (size_t i = 8; i < len; i++)
+		icmp[i] = (uint8_t)i;
+	tern_store16(icmp + 2, tern_inet_checksum(icmp, len));
+	for (size_t off = 0; off < len; off += 1480) {
+		size_t n = len - off < 1480 ? len - off : 1480;
+		input(r, pkt,
+		      ip_packet(pkt, 1, 5, off + n < len, (uint16_t)off,
+				icmp + off, n),
+		      T0);
+	}
+	assert_int_equal(r->nout, 3);
+	for (int i = 0; i < r->nout; i++) {
+		tern_ipv4_hdr h;
+		assert_true(r->out[i].len <= 1500);
+		assert_int_equal(
+			tern_ipv4_parse(r->out[i].b, r->out[i].len, &h), 0);
+		assert_false(h.df);
+		assert_int_equal(h.mf, i < r->nout - 1);
+		assert_int_equal(h.frag_off, got);
+		assert_int_equal(h.frag_off % 8, 0);
+		memcpy(whole + got, h.payload, h.payload_len);
+		got += h.payload_len;
+	}
+	assert_int_equal(got, len);
+	assert_int_equal(whole[0], 0); /* echo reply */
+	assert_memory_equal(whole + 4, icmp + 4, len - 4);
+	assert_int_equal(tern_inet_checksum(whole, len), 0);
+}
+
 /* ---- fragments ---- */
 
 static tern_conn *listen80(rig *r)
@@ -330,6 +370,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_echo_request_answered,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_big_echo_fragmented_both_ways, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragmented_syn_reassembled,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
