@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,6 +16,7 @@ const char *net_opts_usage(void)
 	       "  --mtu N             IP MTU (default 1500)\n"
 	       "  --pcap FILE         capture everything sent and received\n"
 	       "  --json FILE         JSON Lines trace of the stack\n"
+	       "  --stats FILE        the counters, as JSON, at exit\n"
 	       "  --loss P --dup P --reorder P --corrupt P (0..1 or 0%..100%)"
 	       "\n  --delay MS --jitter MS --seed N\n"
 	       "                      impair the link, both directions\n";
@@ -135,7 +137,7 @@ int net_opt(net_opts *o, int argc, char **argv, int *i)
 	static const char *const known[] = {
 		"--tun",     "--tap",	"--addr",   "--gateway", "--mtu",
 		"--pcap",    "--json",	"--loss",   "--dup",	 "--reorder",
-		"--corrupt", "--delay", "--jitter", "--seed",
+		"--corrupt", "--delay", "--jitter", "--seed",	 "--stats",
 	};
 	bool ours = false;
 
@@ -148,8 +150,11 @@ int net_opt(net_opts *o, int argc, char **argv, int *i)
 		return -1;
 	}
 	*i += 1;
-	if (strcmp(opt, "--pcap") == 0 || strcmp(opt, "--json") == 0) {
-		*(opt[2] == 'p' ? &o->pcap : &o->json) = val;
+	if (strcmp(opt, "--pcap") == 0 || strcmp(opt, "--json") == 0 ||
+	    strcmp(opt, "--stats") == 0) {
+		*(opt[2] == 'p'	  ? &o->pcap
+		  : opt[2] == 'j' ? &o->json
+				  : &o->stats) = val;
 		return 1;
 	}
 	int r = device_opt(o, opt, val);
@@ -325,9 +330,30 @@ int net_host_run(net_host *n, const net_opts *o, void (*on_stop)(void *),
 	return 0;
 }
 
+/* --stats: the stack's counters when it ends. */
+static bool write_stats(net_host *n, const net_opts *o)
+{
+	const tern_stats *st = tern_stack_stats(tern_host_stack(n->host));
+	int len = tern_stats_json(NULL, 0, st);
+	char *buf = malloc((size_t)len + 1);
+	FILE *f = buf ? fopen(o->stats, "w") : NULL;
+	bool ok = f != NULL;
+
+	if (ok) {
+		tern_stats_json(buf, (size_t)len + 1, st);
+		ok = fprintf(f, "%s\n", buf) > 0;
+		ok = fclose(f) == 0 && ok;
+	}
+	free(buf);
+	if (!ok)
+		cli_error("--stats: cannot write '%s': %s", o->stats,
+			  strerror(errno));
+	return ok;
+}
+
 bool net_host_close(net_host *n, const net_opts *o)
 {
-	bool ok = true;
+	bool ok = !o->stats || write_stats(n, o);
 
 	if (n->pcap && tern_pcap_flush(n->pcap) < 0) {
 		cli_error("--pcap: writing '%s' failed", o->pcap);

@@ -11,7 +11,7 @@ typedef struct net_opts {
 	uint32_t addr, gateway;
 	uint8_t prefix_len;
 	uint32_t mtu;
-	const char *pcap, *json;
+	const char *pcap, *json, *stats;
 	tern_sim_path impair; /* both directions */
 	bool impaired;
 	uint64_t seed;

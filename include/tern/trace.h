@@ -95,6 +95,13 @@ TERN_API int tern_trace_json_format(char *buf, size_t size,
 				    const tern_trace_event *ev,
 				    tern_time start);
 
+/* The counters as one JSON object: {"counters":{"TcpInSegs":12,...},
+ * "drops":{"tcp_bad_checksum":1,...}}, only those that are not zero.
+ * Returns the length it needed, as snprintf does. */
+struct tern_stats;
+TERN_API int tern_stats_json(char *buf, size_t size,
+			     const struct tern_stats *stats);
+
 #ifdef __cplusplus
 }
 #endif

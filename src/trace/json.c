@@ -177,3 +177,28 @@ int tern_trace_json_close(tern_trace_json *w)
 	free(w);
 	return err;
 }
+
+static void counter_map(jsonw *w, const char *key, const uint64_t *v, int n,
+			const char *(*name)(int), int first)
+{
+	jw_key(w, key);
+	jw_object_begin(w);
+	for (int i = first; i < n; i++)
+		if (v[i])
+			jw_kuint(w, name(i), v[i]);
+	jw_object_end(w);
+}
+
+int tern_stats_json(char *buf, size_t size, const tern_stats *st)
+{
+	jsonw w;
+
+	jw_init(&w, buf, size);
+	jw_object_begin(&w);
+	counter_map(&w, "counters", st->counters, TERN_CTR_COUNT,
+		    tern_counter_name, 0);
+	counter_map(&w, "drops", st->drops, TERN_DROP_COUNT,
+		    tern_drop_reason_name, 1);
+	jw_object_end(&w);
+	return (int)jw_finish(&w);
+}
