@@ -42,7 +42,8 @@ TERN_API tern_host *tern_host_new(const tern_host_config *cfg, int *err);
 /* Stops the loop, frees every socket, the stack and the link. */
 TERN_API void tern_host_free(tern_host *h);
 TERN_API tern_stack *tern_host_stack(tern_host *h);
-/* CLOCK_MONOTONIC in nanoseconds: the `now` the host gives its stack. */
+/* CLOCK_MONOTONIC in nanoseconds: the `now` the host gives its stack
+ * (the same clock for every host: h may be NULL). */
 TERN_API tern_time tern_host_now(const tern_host *h);
 
 /* Runs the loop in this thread until tern_host_stop(); returns 0, or the

@@ -96,11 +96,16 @@ TERN_API int tern_trace_json_format(char *buf, size_t size,
 				    tern_time start);
 
 /* The counters as one JSON object: {"counters":{"TcpInSegs":12,...},
- * "drops":{"tcp_bad_checksum":1,...}}, only those that are not zero.
- * Returns the length it needed, as snprintf does. */
+ * "drops":{"tcp_bad_checksum":1,...}}, only those that are not zero,
+ * then, if `link` is not NULL, "link":{"rx_frames":...} with every field
+ * of the device's counters (tern_link_get_counters): what the device
+ * dropped before the stack saw it. Returns the length it needed, as
+ * snprintf does. */
 struct tern_stats;
+struct tern_link_counters;
 TERN_API int tern_stats_json(char *buf, size_t size,
-			     const struct tern_stats *stats);
+			     const struct tern_stats *stats,
+			     const struct tern_link_counters *link);
 
 #ifdef __cplusplus
 }

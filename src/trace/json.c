@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <tern/link.h>
 #include <tern/stats.h>
 #include <tern/trace.h>
 #include <tern/wire.h>
@@ -189,7 +190,37 @@ static void counter_map(jsonw *w, const char *key, const uint64_t *v, int n,
 	jw_object_end(w);
 }
 
-int tern_stats_json(char *buf, size_t size, const tern_stats *st)
+/* Every field, even zero: a link's counters are few, and a zero is news
+ * (nothing dropped). */
+static void link_map(jsonw *w, const tern_link_counters *c)
+{
+#define LINK_FIELD(f) jw_kuint(w, #f, c->f)
+	jw_key(w, "link");
+	jw_object_begin(w);
+	LINK_FIELD(rx_frames);
+	LINK_FIELD(rx_bytes);
+	LINK_FIELD(tx_frames);
+	LINK_FIELD(tx_bytes);
+	LINK_FIELD(rx_dropped);
+	LINK_FIELD(tx_dropped);
+	LINK_FIELD(rx_not_ip);
+	LINK_FIELD(rx_not_ours);
+	LINK_FIELD(rx_malformed);
+	LINK_FIELD(tx_full);
+	LINK_FIELD(tx_down);
+	LINK_FIELD(tx_unroutable);
+	LINK_FIELD(tx_unresolved);
+	LINK_FIELD(tx_queue_full);
+	LINK_FIELD(arp_requests_in);
+	LINK_FIELD(arp_replies_in);
+	LINK_FIELD(arp_requests_out);
+	LINK_FIELD(arp_replies_out);
+	jw_object_end(w);
+#undef LINK_FIELD
+}
+
+int tern_stats_json(char *buf, size_t size, const tern_stats *st,
+		    const tern_link_counters *link)
 {
 	jsonw w;
 
@@ -199,6 +230,8 @@ int tern_stats_json(char *buf, size_t size, const tern_stats *st)
 		    tern_counter_name, 0);
 	counter_map(&w, "drops", st->drops, TERN_DROP_COUNT,
 		    tern_drop_reason_name, 1);
+	if (link)
+		link_map(&w, link);
 	jw_object_end(&w);
 	return (int)jw_finish(&w);
 }

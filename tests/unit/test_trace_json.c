@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <tern/link.h>
 #include <tern/stats.h>
 #include <tern/trace.h>
 #include <tern/wire.h>
@@ -493,6 +494,34 @@ static void test_open_bad_path(void **state)
 	assert_null(tern_trace_json_open("/nonexistent-dir/x.json", 0, NULL));
 }
 
+/* --stats: the counters that are not zero, by name; with a link, every
+ * field of its counters, zeros included. */
+static void test_stats_json(void **state)
+{
+	tern_stats st = {0};
+	tern_link_counters lc = {.rx_frames = 7, .rx_not_ip = 2};
+	char buf[2048];
+	(void)state;
+
+	st.counters[TERN_CTR_TCP_IN_SEGS] = 12;
+	st.drops[TERN_DROP_TCP_CHECKSUM] = 1;
+	int n = tern_stats_json(buf, sizeof(buf), &st, NULL);
+	assert_string_equal(buf, "{\"counters\":{\"TcpInSegs\":12},"
+				 "\"drops\":{\"tcp_bad_checksum\":1}}");
+	assert_int_equal(n, strlen(buf));
+	n = tern_stats_json(buf, sizeof(buf), &st, &lc);
+	assert_int_equal(n, strlen(buf));
+	assert_non_null(strstr(buf, "\"drops\":{\"tcp_bad_checksum\":1},"
+				    "\"link\":{\"rx_frames\":7,"
+				    "\"rx_bytes\":0,"));
+	assert_non_null(strstr(buf, "\"rx_not_ip\":2,"));
+	assert_non_null(strstr(buf, "\"arp_replies_out\":0}}"));
+	/* as snprintf: the length needed, whatever the buffer */
+	assert_int_equal(tern_stats_json(NULL, 0, &st, &lc), n);
+	assert_int_equal(tern_stats_json(buf, 10, &st, &lc), n);
+	assert_int_equal(strlen(buf), 9);
+}
+
 /* ---- whole traces, read back by Python ---- */
 
 /* A strict reader of the format: every line a JSON object (no duplicate
@@ -805,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_write_failure_reported),
 		cmocka_unit_test(test_stream_writer),
 		cmocka_unit_test(test_open_bad_path),
+		cmocka_unit_test(test_stats_json),
 		cmocka_unit_test(test_every_scenario_trace),
 		cmocka_unit_test(test_lossy_trace),
 		cmocka_unit_test(test_checker_refuses),
