@@ -12,7 +12,8 @@ int cmd_serve(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 
 /* Argument helpers: each prints the reason and returns false on a bad
- * value. `what` names the option in messages. */
+ * value. `what` names the option in messages (cli_parse_u64: NULL for
+ * none, when the caller says what is wrong). */
 bool cli_parse_u64(const char *what, const char *text, uint64_t max,
 		   uint64_t *out);
 bool cli_parse_double(const char *what, const char *text, double lo, double hi,

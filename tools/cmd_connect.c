@@ -159,7 +159,7 @@ static bool parse_endpoint(const char *text, tern_endpoint *e)
 		return false;
 	snprintf(buf, sizeof(buf), "%.*s", (int)(colon - text), text);
 	if (tern_addr_parse(buf, &e->addr) < 0 || e->addr == 0 ||
-	    !cli_parse_u64("--to port", colon + 1, 65535, &port) || !port)
+	    !cli_parse_u64(NULL, colon + 1, 65535, &port) || !port)
 		return false;
 	e->port = (uint16_t)port;
 	return true;
@@ -181,18 +181,19 @@ static bool connect_opt(client *c, const char *opt, const char *val)
 		c->recv_path = val;
 		return true;
 	} else if (strcmp(opt, "--local-port") == 0) {
-		if (cli_parse_u64(opt, val, 65535, &port) && port) {
+		if (cli_parse_u64(NULL, val, 65535, &port) && port) {
 			c->local_port = (uint16_t)port;
 			return true;
 		}
-		cli_error("--local-port: from 1 to 65535");
-	} else {
-		cli_error("connect: unknown option '%s'", opt);
+		cli_error("--local-port: '%s' is not a port from 1 to 65535",
+			  val);
 	}
 	return false;
 }
 
-static bool open_files(client *c)
+/* --send first, --recv once the device is open: a refused device leaves
+ * the file --recv names as it was. */
+static bool open_send(client *c)
 {
 	if (c->send_path) {
 		c->send_fd = open(c->send_path, O_RDONLY | O_CLOEXEC);
@@ -202,6 +203,11 @@ static bool open_files(client *c)
 			return false;
 		}
 	}
+	return true;
+}
+
+static bool open_recv(client *c)
+{
 	if (c->recv_path) {
 		c->recv_fd =
 			open(c->recv_path,
@@ -223,6 +229,12 @@ static bool parse_connect(client *c, int argc, char **argv)
 			return false;
 		if (r > 0)
 			continue;
+		if (strcmp(argv[i], "--to") && strcmp(argv[i], "--send") &&
+		    strcmp(argv[i], "--recv") &&
+		    strcmp(argv[i], "--local-port")) {
+			cli_error("connect: unknown option '%s'", argv[i]);
+			return false;
+		}
 		if (i + 1 >= argc) {
 			cli_error("%s needs a value", argv[i]);
 			return false;
@@ -235,7 +247,7 @@ static bool parse_connect(client *c, int argc, char **argv)
 		cli_error("connect: where to? (--to IP:PORT)");
 		return false;
 	}
-	return net_opts_check(&c->net) && open_files(c);
+	return net_opts_check(&c->net);
 }
 
 static int start(client *c)
@@ -268,8 +280,14 @@ static const char *error_name(int err)
 
 static int run_client(client *c)
 {
-	if (!net_host_open(&c->nh, &c->net))
+	char to[16];
+
+	if (!open_send(c) || !net_host_open(&c->nh, &c->net))
 		return 1;
+	if (!open_recv(c)) {
+		net_host_close(&c->nh, &c->net);
+		return 1;
+	}
 	int err = start(c);
 	int rc = err ? 1 : net_host_run(&c->nh, &c->net, stop_connect, c);
 	if (err)
@@ -278,7 +296,9 @@ static int run_client(client *c)
 		cli_error("--recv: writing '%s' failed: %s", c->recv_path,
 			  strerror(errno));
 	else if (c->error)
-		cli_error("connect to %s: %s", "server", error_name(c->error));
+		cli_error("connect to %s:%u: %s",
+			  tern_addr_format(c->to.addr, to, sizeof(to)),
+			  (unsigned)c->to.port, error_name(c->error));
 	if (rc == 0 && (c->error || c->write_fail))
 		rc = 1;
 	if (!net_host_close(&c->nh, &c->net) && rc == 0)

@@ -233,8 +233,9 @@ static bool parse_serve(server *sv, int argc, char **argv)
 		}
 		i++;
 		if (strcmp(opt, "--port") == 0 &&
-		    (!cli_parse_u64("--port", val, 65535, &port) || !port)) {
-			cli_error("--port: from 1 to 65535");
+		    (!cli_parse_u64(NULL, val, 65535, &port) || !port)) {
+			cli_error("--port: '%s' is not a port from 1 to 65535",
+				  val);
 			return false;
 		}
 		if (strcmp(opt, "--app") == 0 &&

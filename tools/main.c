@@ -47,14 +47,17 @@ bool cli_parse_u64(const char *what, const char *text, uint64_t max,
 	errno = 0;
 	/* Digits only: strtoull would also take " 5", "+5" and "-5". */
 	if (!text || !(*text >= '0' && *text <= '9')) {
-		cli_error("%s: expected a whole number, got '%s'", what,
-			  text ? text : "");
+		if (what)
+			cli_error("%s: expected a whole number, got '%s'", what,
+				  text ? text : "");
 		return false;
 	}
 	unsigned long long v = strtoull(text, &end, 10);
 	if (errno || *end || v > max) {
-		cli_error("%s: '%s' is not a whole number from 0 to %llu", what,
-			  text, (unsigned long long)max);
+		if (what)
+			cli_error(
+				"%s: '%s' is not a whole number from 0 to %llu",
+				what, text, (unsigned long long)max);
 		return false;
 	}
 	*out = v;

@@ -35,7 +35,7 @@ static bool parse_cidr(const char *text, uint32_t *addr, uint8_t *prefix)
 		 (int)(slash ? (size_t)(slash - text) : strlen(text)), text);
 	if (tern_addr_parse(buf, addr) < 0 || *addr == 0)
 		return false;
-	if (slash && !cli_parse_u64("--addr prefix", slash + 1, 32, &p))
+	if (slash && !cli_parse_u64(NULL, slash + 1, 32, &p))
 		return false;
 	if (p < 1)
 		return false;
@@ -212,6 +212,7 @@ static tern_link *open_link(net_host *n, const net_opts *o)
 			  device_error(err));
 		return NULL;
 	}
+	n->device = l;
 	if (o->impaired) {
 		tern_link *w = tern_impair_wrap(l, &o->impair, &o->impair,
 						o->seed, &err);
@@ -242,7 +243,9 @@ bool net_host_open(net_host *n, const net_opts *o)
 
 	memset(n, 0, sizeof(*n));
 	if (o->json) {
-		n->json = tern_trace_json_open(o->json, 0, &err);
+		/* "t" in the trace: microseconds since tern started */
+		n->json = tern_trace_json_open(o->json, tern_host_now(NULL),
+					       &err);
 		if (!n->json) {
 			cli_error("--json: cannot write '%s': %s", o->json,
 				  strerror(errno));
@@ -330,17 +333,20 @@ int net_host_run(net_host *n, const net_opts *o, void (*on_stop)(void *),
 	return 0;
 }
 
-/* --stats: the stack's counters when it ends. */
+/* --stats: the stack's counters when it ends, and the device's. */
 static bool write_stats(net_host *n, const net_opts *o)
 {
 	const tern_stats *st = tern_stack_stats(tern_host_stack(n->host));
-	int len = tern_stats_json(NULL, 0, st);
+	tern_link_counters lc;
+	const tern_link_counters *link =
+		tern_link_get_counters(n->device, &lc) == 0 ? &lc : NULL;
+	int len = tern_stats_json(NULL, 0, st, link);
 	char *buf = malloc((size_t)len + 1);
 	FILE *f = buf ? fopen(o->stats, "w") : NULL;
 	bool ok = f != NULL;
 
 	if (ok) {
-		tern_stats_json(buf, (size_t)len + 1, st);
+		tern_stats_json(buf, (size_t)len + 1, st, link);
 		ok = fprintf(f, "%s\n", buf) > 0;
 		ok = fclose(f) == 0 && ok;
 	}

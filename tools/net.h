@@ -28,7 +28,8 @@ const char *net_opts_usage(void);
 typedef struct net_host {
 	tern_host *host;
 	tern_trace_json *json;
-	tern_link *pcap; /* the capture wrapper, inside the host's link */
+	tern_link *pcap;   /* the capture wrapper, inside the host's link */
+	tern_link *device; /* the TUN/TAP link, innermost */
 } net_host;
 
 /* Opens the device and builds the host; prints the reason and returns

@@ -187,6 +187,45 @@ expect_refused 1 "--json: cannot write '$files': Is a directory" \
 expect_refused 1 "--pcap: cannot write '$work/plain/x': Not a directory" \
   scenario run handshake --pcap "$work/plain/x"
 
+# ---- serve and connect: bad options are refused before any device ----
+# (all of these fail in parsing, so they need no root)
+
+S=(serve --tun tn0 --port 80 --app echo)
+C=(connect --tun tn0 --addr 10.7.0.2/24)
+for a in 10.7.0.300/24 10.7.0.2/33 10.7.0.2/0 10.7.0.2/ 10.7.0.2/24x \
+  0.0.0.0/24 tern.example/24 ''; do
+  expect_refused 2 "--addr: '$a' is not ADDR/PREFIX" "${S[@]}" --addr "$a"
+done
+expect_refused 2 "--addr.*required|--addr" serve --tun tn0 --port 80 --app echo
+expect_refused 2 "--tun: give one device, a name of 1 to 15 characters" \
+  serve --tun abcdefghijklmnop --addr 10.7.0.2/24 --port 80 --app echo
+expect_refused 2 "--tap: give one device" "${S[@]}" --addr 10.7.0.2/24 --tap tp0
+expect_refused 2 "--tun: give one device" "${S[@]}" --addr 10.7.0.2/24 --tun ''
+for p in 65536 0 -1 x ''; do
+  expect_refused 2 "--port: '$p' is not a port from 1 to 65535" \
+    serve --tun tn0 --addr 10.7.0.2/24 --port "$p" --app echo
+done
+expect_refused 2 "--app: 'ftp' is not echo, discard or http" \
+  serve --tun tn0 --addr 10.7.0.2/24 --port 21 --app ftp
+expect_refused 2 "--port and --app are required" \
+  serve --tun tn0 --addr 10.7.0.2/24 --app echo
+expect_refused 2 "--root is for --app http" \
+  "${S[@]}" --addr 10.7.0.2/24 --root "$files"
+expect_refused 2 "--root: cannot open directory '$work/none'" \
+  serve --tun tn0 --addr 10.7.0.2/24 --port 80 --app http --root "$work/none"
+expect_refused 2 "--loss.*'2'" "${S[@]}" --addr 10.7.0.2/24 --loss 2
+expect_refused 2 "serve: unknown option '--bogus'" "${S[@]}" --bogus
+expect_refused 2 "--mtu" "${S[@]}" --addr 10.7.0.2/24 --mtu 10
+for t in 10.7.0.1 10.7.0.1:0 10.7.0.1:65536 10.7.0.1:x :80 10.7.0.300:80; do
+  expect_refused 2 "--to: '$t' is not IP:PORT" "${C[@]}" --to "$t"
+done
+expect_refused 2 "where to\? \(--to IP:PORT\)" "${C[@]}"
+expect_refused 2 "--local-port: '0' is not a port from 1 to 65535" \
+  "${C[@]}" --to 10.7.0.1:80 --local-port 0
+expect_refused 1 "--send: cannot read '$work/none'" \
+  "${C[@]}" --to 10.7.0.1:80 --send "$work/none"
+expect_refused 2 "connect: unknown option '--bogus'" "${C[@]}" --bogus
+
 # ---- the command itself ----
 
 run
