@@ -8,9 +8,14 @@ set -euo pipefail
 
 build_pkgs=(cmake make gcc clang pkg-config libcmocka-dev)
 test_pkgs=(clang-format tshark libclang-rt-14-dev python3)
+# The interop tests run only as root (they make network namespaces and
+# TUN/TAP devices), so these are wanted only then.
+# (setpriv, unshare and mount come with every Debian: util-linux, mount.)
+interop_pkgs=(iproute2 curl nftables iputils-ping python3-scapy iperf)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
+[ "${1:-build}" = test ] && [ "$(id -u)" -eq 0 ] && want+=("${interop_pkgs[@]}")
 
 missing=()
 for p in "${want[@]}"; do
