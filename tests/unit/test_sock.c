@@ -4,7 +4,9 @@
  * event mode answering through callbacks. No root, no network. */
 #include <pthread.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <tern/tern.h>
@@ -279,6 +281,47 @@ static void test_host_timer_and_stop(void **state)
 	assert_true(fired < t0 + 2 * TERN_SEC);
 }
 
+static void nap(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* An idle host sleeps in the kernel: two loops with a listener and an
+ * established, quiet connection between them use next to no CPU over
+ * half a second (a loop that spun would use the whole of it). */
+static void test_idle_loops_do_not_spin(void **state)
+{
+	pair *p = *state;
+
+	assert_int_equal(tern_host_start(p->a), 0);
+	assert_int_equal(tern_host_start(p->b), 0);
+	tern_sock *l = listen_on(p->b, 80);
+	tern_sock *c = tern_socket(p->a, NULL);
+	assert_int_equal(tern_connect(c, &(tern_endpoint){B_ADDR, 80}), 0);
+	tern_sock *s = tern_accept(l, NULL, NULL);
+	assert_non_null(s);
+	nap(100); /* the last ACKs and their wake-ups */
+	double t0 = cpu_seconds();
+	nap(500);
+	double used = cpu_seconds() - t0;
+	print_message("CPU used by two idle loops in 0.5 s: %.4f s\n", used);
+	assert_true(used < 0.1);
+	tern_close(s);
+	tern_close(c);
+	tern_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +337,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_host_timer_and_stop, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_idle_loops_do_not_spin,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
