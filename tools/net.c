@@ -14,6 +14,11 @@ const char *net_opts_usage(void)
 	       "  --addr ADDR/PREFIX  tern's address, e.g. 10.7.0.2/24\n"
 	       "  --gateway ADDR      TAP: next hop off the subnet\n"
 	       "  --mtu N             IP MTU (default 1500)\n"
+	       "  --offload on|off    TSO and checksum offload on the device\n"
+	       "                      (default on; the plain path if the "
+	       "kernel\n"
+	       "                      lacks them; never used on the wire with\n"
+	       "                      impairments, which act on plain frames)\n"
 	       "  --pcap FILE         capture everything sent and received\n"
 	       "  --json FILE         JSON Lines trace of the stack\n"
 	       "  --stats FILE        the counters, as JSON, at exit\n"
@@ -119,6 +124,14 @@ static int device_opt(net_opts *o, const char *opt, const char *val)
 		cli_error("--gateway: '%s' is not an IPv4 address", val);
 		return -1;
 	}
+	if (strcmp(opt, "--offload") == 0) {
+		if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0) {
+			cli_error("--offload: '%s' is not on or off", val);
+			return -1;
+		}
+		o->offload_off = strcmp(val, "off") == 0;
+		return 1;
+	}
 	if (strcmp(opt, "--mtu") == 0) {
 		if (!cli_parse_u64("--mtu", val, 65535, &v) || v < 576) {
 			cli_error("--mtu: from 576 to 65535");
@@ -135,9 +148,10 @@ int net_opt(net_opts *o, int argc, char **argv, int *i)
 	const char *opt = argv[*i];
 	const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
 	static const char *const known[] = {
-		"--tun",     "--tap",	"--addr",   "--gateway", "--mtu",
-		"--pcap",    "--json",	"--loss",   "--dup",	 "--reorder",
-		"--corrupt", "--delay", "--jitter", "--seed",	 "--stats",
+		"--tun",    "--tap",	 "--addr",    "--gateway",
+		"--mtu",    "--pcap",	 "--json",    "--loss",
+		"--dup",    "--reorder", "--corrupt", "--delay",
+		"--jitter", "--seed",	 "--stats",   "--offload",
 	};
 	bool ours = false;
 
@@ -193,7 +207,9 @@ static const char *device_error(int err)
 }
 
 /* The device, then impairments, then the capture outermost, so the
- * capture shows what the stack sent and what reached it. */
+ * capture shows what the stack sent and what reached it. The impairment
+ * wrapper offers no offloads, so an impaired stack sends plain frames,
+ * and the wrapper cuts the kernel's GSO packets before dealing fates. */
 static tern_link *open_link(net_host *n, const net_opts *o)
 {
 	tern_tun_config tc = {
@@ -203,6 +219,8 @@ static tern_link *open_link(net_host *n, const net_opts *o)
 		.prefix_len = o->prefix_len,
 		.gateway = o->gateway,
 		.mtu = o->mtu,
+		.offload = o->offload_off ? TERN_TUN_OFFLOAD_OFF
+					  : TERN_TUN_OFFLOAD_ON,
 	};
 	int err = 0;
 	tern_link *l = tern_tun_open(&tc, &err);

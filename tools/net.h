@@ -14,6 +14,7 @@ typedef struct net_opts {
 	const char *pcap, *json, *stats;
 	tern_sim_path impair; /* both directions */
 	bool impaired;
+	bool offload_off; /* --offload off: the device's plain path */
 	uint64_t seed;
 	tern_time linger; /* how long the graceful end may take */
 } net_opts;

@@ -65,8 +65,22 @@ TERN_API uint64_t tern_sim_seed(const tern_sim *sim);
  * (bytes 16..19) picks the joined port it travels to. The frame is copied
  * at once and timed by the network's clock (send's `now` is ignored).
  * send returns 0 (also for a frame the network drops), TERN_ERR_INVAL
- * (longer than TERN_FRAME_MAX) or TERN_ERR_NOMEM. */
+ * (longer than TERN_FRAME_MAX, or meta asking for offloads the port does
+ * not offer) or TERN_ERR_NOMEM. */
 TERN_API tern_link *tern_sim_port(tern_sim *sim, uint32_t addr, uint32_t mtu);
+
+/* Offloads on a port, off by default: on, the port takes TSO frames of up
+ * to 64 KB (tso_max 65535) and partial TCP checksums (tx_csum), as an
+ * offloading TUN device does. Such a frame crosses the link as one frame
+ * (each impairment acts on it whole) and arrives as one packet with its
+ * gso_size, flagged TERN_FRAME_CSUM_OK, as a GRO packet from a NIC that
+ * checked it: two stacks on such ports exchange 64 KB segments and
+ * compute no checksum over the payload. A frame the path corrupts has
+ * its checksum finished before the bit flips and arrives plain, so the
+ * receiver still catches it. Set it before tern_sim_add_stack (a stack
+ * reads its link's offloads when attached). 0, or TERN_ERR_INVAL (not a
+ * simulator port). */
+TERN_API int tern_sim_port_set_offload(tern_link *port, bool on);
 
 /* Frames sent on port that could go nowhere: shorter than an IPv4 header,
  * or no port joined to this one owns the destination. 0 if port is not a

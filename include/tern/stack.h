@@ -36,10 +36,20 @@ typedef struct tern_settings {
 	int tcp_orphan_retries; /* 0 (means 8): probes for orphans */
 	int tcp_fin_timeout;	/* 60 s: orphaned FIN_WAIT_2 lifetime */
 	int tcp_keepalive_time; /* 7200 s idle before the first probe */
-	int tcp_keepalive_intvl;    /* 75 s between probes */
-	int tcp_keepalive_probes;   /* 9 unanswered probes close */
-	int tcp_rmem[3];	    /* 4096 131072 6291456 bytes */
-	int tcp_wmem[3];	    /* 4096 16384 4194304 bytes */
+	int tcp_keepalive_intvl;  /* 75 s between probes */
+	int tcp_keepalive_probes; /* 9 unanswered probes close */
+	int tcp_rmem[3];	  /* 4096 131072 6291456 bytes */
+	int tcp_wmem[3];	  /* 4096 16384 4194304 bytes */
+	/* RFC 7323 and RFC 2018, each 1 (offered and accepted) or 0 (never
+	 * offered, ignored when the peer offers it), as Linux's sysctls. */
+	int tcp_window_scaling; /* 1: window scale option */
+	int tcp_timestamps;	/* 1: timestamps, RTT measurement, PAWS */
+	int tcp_sack;		/* 1: selective acknowledgments */
+	/* Initial congestion window in segments: 10 (RFC 6928, Linux's
+	 * initcwnd); 0: RFC 5681 3.1's min(4*SMSS, max(2*SMSS, 4380)). */
+	int tcp_initcwnd;
+	/* "cubic" (RFC 9438, as Linux) or "reno" (RFC 5681) */
+	char tcp_congestion_control[16];
 	int somaxconn;		    /* 4096: cap on a listener's backlog */
 	int ip_local_port_range[2]; /* 32768 60999 */
 	int ip_default_ttl;	    /* 64 */
@@ -72,12 +82,23 @@ TERN_API tern_stack *tern_stack_new(const tern_stack_config *cfg);
  * link is not destroyed. */
 TERN_API void tern_stack_free(tern_stack *stack);
 
-/* Sends through link from now on, and takes the frames it delivers. */
+/* Sends through link from now on, and takes the frames it delivers. The
+ * link's offloads are used as they are now: partial checksums if it takes
+ * them (tx_csum), and TSO segments (tso_max) for connections created from
+ * now on. */
 TERN_API void tern_stack_attach(tern_stack *stack, tern_link *link);
 
-/* One received IPv4 packet. Bad packets are counted and dropped. */
+/* One received IPv4 packet. Bad packets are counted and dropped. It may
+ * be longer than the link's MTU (a GSO/GRO packet, up to 65535 bytes). */
 TERN_API void tern_stack_input(tern_stack *stack, const uint8_t *pkt,
 			       size_t len, tern_time now);
+/* The same with the frame's offloads as a link delivered it (NULL: as
+ * tern_stack_input). With TERN_FRAME_CSUM_OK the TCP checksum is not
+ * verified; a gso_size counts the segments the packet holds in
+ * TcpInSegs, as Linux counts a GRO packet. */
+TERN_API void tern_stack_input_meta(tern_stack *stack, const uint8_t *pkt,
+				    size_t len, const tern_frame_meta *meta,
+				    tern_time now);
 /* Runs every timer due at now. */
 TERN_API void tern_stack_run(tern_stack *stack, tern_time now);
 /* When tern_stack_run next has work (TERN_TIME_NONE: no timer pending).
@@ -190,7 +211,17 @@ typedef struct tern_tcp_info {
 	uint32_t snd_buf_used, snd_buf_size;
 	uint32_t rcv_buf_used, rcv_buf_size;
 	tern_time next_timer; /* TERN_TIME_NONE if none */
+	unsigned options;     /* TERN_TCPI_OPT_*: what was negotiated */
+	uint8_t snd_wscale;   /* the peer's window shift */
+	uint8_t rcv_wscale;   /* ours */
 } tern_tcp_info;
+
+/* tern_tcp_info.options, with the values of Linux's tcpi_options. */
+enum {
+	TERN_TCPI_OPT_TIMESTAMPS = 1,
+	TERN_TCPI_OPT_SACK = 2,
+	TERN_TCPI_OPT_WSCALE = 4,
+};
 
 TERN_API int tern_tcp_info_get(const tern_conn *conn, tern_tcp_info *out);
 TERN_API int tern_tcp_state(const tern_conn *conn);

@@ -52,7 +52,8 @@ extern "C" {
 	X(TCP_SYN_SENT_NO_SYN, "tcp_syn_sent_no_syn")                          \
 	X(TCP_OOO_FULL, "tcp_ooo_queue_full") /* too many holes */             \
 	X(TCP_AFTER_FIN, "tcp_data_after_fin")                                 \
-	X(TCP_NO_MEMORY, "tcp_no_memory")
+	X(TCP_NO_MEMORY, "tcp_no_memory")                                      \
+	X(TCP_PAWS, "tcp_paws") /* RFC 7323 5.3: an old timestamp */
 
 enum tern_drop_reason {
 	TERN_DROP_NONE = 0,
@@ -92,6 +93,10 @@ enum tern_drop_reason {
 	X(TCP_ABORT_ON_TIMEOUT, "TcpExtTCPAbortOnTimeout")                     \
 	X(TCP_ABORT_ON_LINGER, "TcpExtTCPAbortOnLinger")                       \
 	X(TCP_TIME_WAITS, "TcpExtTW")                                          \
+	X(TCP_PAWS_ESTAB, "TcpExtPAWSEstab")                                   \
+	X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery")                          \
+	X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv")                                \
+	X(TCP_DSACK_SENT, "TcpExtTCPDSACKOldSent")                             \
 	X(TCP_LISTEN_OVERFLOWS, "TcpExtListenOverflows")                       \
 	X(TCP_LISTEN_DROPS, "TcpExtListenDrops")                               \
 	X(IP_REASM_REQDS, "IpReasmReqds")                                      \

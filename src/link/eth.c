@@ -13,6 +13,10 @@
  * nobody has used since is removed; one in use is revalidated by unicast
  * polls while packets keep flowing to the known address, and removed if
  * the polls go unanswered. Time comes only from the callers' `now`.
+ *
+ * Offloads pass through: the wrapper takes what the device takes, and a
+ * frame's checksum offsets, which count from the IP header above and
+ * from the Ethernet header below, move by ETH_HDR_LEN on the way.
  */
 #define _GNU_SOURCE /* getrandom */
 #include <stdlib.h>
@@ -60,6 +64,8 @@ struct qpkt {
 	struct qpkt *next;	    /* same next hop, newer */
 	struct qpkt *gprev, *gnext; /* every queue, in arrival order */
 	struct neigh *owner;
+	bool has_meta;
+	tern_frame_meta meta; /* as sent (IP offsets) */
 	size_t len;
 	uint8_t data[];
 };
@@ -122,10 +128,12 @@ static bool on_subnet(const struct eth_link *w, uint32_t ip)
 /* ---- frames out ---- */
 
 static int frame_out(struct eth_link *w, const uint8_t *dst, uint16_t type,
-		     const tern_iov *iov, int iovcnt, tern_time now)
+		     const tern_iov *iov, int iovcnt,
+		     const tern_frame_meta *meta, tern_time now)
 {
 	uint8_t hdr[ETH_HDR_LEN];
 	tern_iov v[ETH_PIECES_MAX + 1];
+	tern_frame_meta m;
 
 	memcpy(hdr, dst, ETH_ADDR_LEN);
 	memcpy(hdr + ETH_ADDR_LEN, w->mac, ETH_ADDR_LEN);
@@ -133,7 +141,12 @@ static int frame_out(struct eth_link *w, const uint8_t *dst, uint16_t type,
 	v[0].base = hdr;
 	v[0].len = sizeof(hdr);
 	memcpy(v + 1, iov, (size_t)iovcnt * sizeof(*iov));
-	return tern_link_send(w->inner, v, iovcnt + 1, now);
+	if (meta) {
+		m = *meta;
+		m.csum_start = (uint16_t)(m.csum_start + ETH_HDR_LEN);
+		meta = &m;
+	}
+	return tern_link_send(w->inner, v, iovcnt + 1, meta, now);
 }
 
 /* RFC 826: our addresses as sender; tha is zero in requests. */
@@ -156,7 +169,7 @@ static int arp_out(struct eth_link *w, uint16_t op, const uint8_t *eth_dst,
 		w->ctr.arp_requests_out++;
 	else
 		w->ctr.arp_replies_out++;
-	return frame_out(w, eth_dst, ETHERTYPE_ARP, &v, 1, now);
+	return frame_out(w, eth_dst, ETHERTYPE_ARP, &v, 1, NULL, now);
 }
 
 /* ---- the cache: a fixed table, hashed by address ---- */
@@ -246,7 +259,7 @@ static void queue_drop_oldest(struct eth_link *w, struct neigh *n)
 /* Appends a copy of the packet. Per next hop and in all, the oldest
  * packets make room (RFC 1122 2.3.2.2). */
 static int queue_push(struct eth_link *w, struct neigh *n, const tern_iov *iov,
-		      int iovcnt, size_t len)
+		      int iovcnt, size_t len, const tern_frame_meta *meta)
 {
 	struct qpkt *p;
 	size_t off = 0;
@@ -262,6 +275,9 @@ static int queue_push(struct eth_link *w, struct neigh *n, const tern_iov *iov,
 		if (iov[i].len > 0) /* an empty piece may have no base */
 			memcpy(p->data + off, iov[i].base, iov[i].len);
 	p->len = len;
+	p->has_meta = meta != NULL;
+	if (meta)
+		p->meta = *meta;
 	p->owner = n;
 	p->next = NULL;
 	p->gnext = NULL;
@@ -331,7 +347,8 @@ static void queue_flush(struct eth_link *w, struct neigh *n, tern_time now)
 		struct qpkt *p = queue_pop(w, n);
 		tern_iov v = {p->data, p->len};
 		/* The device counts its own failures; nobody to tell here. */
-		(void)frame_out(w, n->mac, ETHERTYPE_IPV4, &v, 1, now);
+		(void)frame_out(w, n->mac, ETHERTYPE_IPV4, &v, 1,
+				p->has_meta ? &p->meta : NULL, now);
 		free(p);
 	}
 	n->used = now;
@@ -396,23 +413,25 @@ static bool group_mac(const struct eth_link *w, uint32_t dst, uint8_t *mac)
 }
 
 static int send_to_hop(struct eth_link *w, uint32_t hop, const tern_iov *iov,
-		       int iovcnt, size_t len, tern_time now)
+		       int iovcnt, size_t len, const tern_frame_meta *meta,
+		       tern_time now)
 {
 	struct neigh *n = neigh_find(w, hop);
 	int e;
 
 	if (n && n->state != NEIGH_INCOMPLETE) {
 		n->used = now;
-		e = frame_out(w, n->mac, ETHERTYPE_IPV4, iov, iovcnt, now);
+		e = frame_out(w, n->mac, ETHERTYPE_IPV4, iov, iovcnt, meta,
+			      now);
 		/* Stale and in use: revalidate (the sweep may run late). */
 		if (n->state == NEIGH_REACHABLE && now >= n->since + ARP_FRESH)
 			start_probe(w, n, now);
 		return e;
 	}
 	if (n)
-		return queue_push(w, n, iov, iovcnt, len);
+		return queue_push(w, n, iov, iovcnt, len, meta);
 	n = neigh_new(w, hop, NEIGH_INCOMPLETE, now);
-	e = queue_push(w, n, iov, iovcnt, len);
+	e = queue_push(w, n, iov, iovcnt, len, meta);
 	timer_set(w, n, true);
 	arp_solicit(w, n, now);
 	return e;
@@ -431,8 +450,19 @@ static void gather(const tern_iov *iov, int iovcnt, uint8_t *out, size_t want)
 	}
 }
 
+/* The offloads the device below takes, and a frame that fits them. */
+static bool meta_ok(const struct eth_link *w, const tern_frame_meta *meta,
+		    size_t len)
+{
+	if (meta && (meta->flags & TERN_FRAME_CSUM_PARTIAL) && !w->link.tx_csum)
+		return false;
+	if (!meta || !meta->gso_size)
+		return len <= w->link.mtu;
+	return len <= w->link.tso_max;
+}
+
 static int eth_send(tern_link *link, const tern_iov *iov, int iovcnt,
-		    tern_time now)
+		    const tern_frame_meta *meta, tern_time now)
 {
 	struct eth_link *w = (struct eth_link *)link;
 	uint8_t hdr[TERN_IPV4_HDR_MIN], mac[ETH_ADDR_LEN];
@@ -446,18 +476,19 @@ static int eth_send(tern_link *link, const tern_iov *iov, int iovcnt,
 			return TERN_ERR_INVAL;
 		len += iov[i].len;
 	}
-	if (len < TERN_IPV4_HDR_MIN || len > w->link.mtu)
+	if (len < TERN_IPV4_HDR_MIN || !meta_ok(w, meta, len))
 		return TERN_ERR_INVAL;
 	gather(iov, iovcnt, hdr, sizeof(hdr));
 	dst = tern_load32(hdr + 16);
 	if (group_mac(w, dst, mac))
-		return frame_out(w, mac, ETHERTYPE_IPV4, iov, iovcnt, now);
+		return frame_out(w, mac, ETHERTYPE_IPV4, iov, iovcnt, meta,
+				 now);
 	hop = on_subnet(w, dst) ? dst : w->gateway;
 	if (!hop) {
 		drop_tx(w, &w->ctr.tx_unroutable);
 		return 0;
 	}
-	return send_to_hop(w, hop, iov, iovcnt, len, now);
+	return send_to_hop(w, hop, iov, iovcnt, len, meta, now);
 }
 
 /* ---- receiving ---- */
@@ -518,7 +549,31 @@ static void arp_input(struct eth_link *w, const uint8_t *a, size_t len,
 		(void)arp_out(w, ARP_OP_REPLY, sha, sha, spa, now);
 }
 
-static void eth_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
+/* An IPv4 packet up, its checksum offsets now counted from the IP
+ * header. Padding of short frames stays: IP trims by total length. */
+static void ipv4_up(struct eth_link *w, const uint8_t *body, size_t len,
+		    const tern_frame_meta *meta, tern_time now)
+{
+	tern_frame_meta m;
+
+	if (len < TERN_IPV4_HDR_MIN) {
+		drop_rx(w, &w->ctr.rx_malformed);
+		return;
+	}
+	if (meta && (meta->flags & TERN_FRAME_CSUM_PARTIAL)) {
+		if (meta->csum_start < ETH_HDR_LEN) {
+			drop_rx(w, &w->ctr.rx_bad_vnet);
+			return;
+		}
+		m = *meta;
+		m.csum_start = (uint16_t)(m.csum_start - ETH_HDR_LEN);
+		meta = &m;
+	}
+	tern_link_deliver(&w->link, body, len, meta, now);
+}
+
+static void eth_rx(void *ctx, const uint8_t *frame, size_t len,
+		   const tern_frame_meta *meta, tern_time now)
 {
 	struct eth_link *w = ctx;
 	const uint8_t *body;
@@ -540,11 +595,7 @@ static void eth_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
 		arp_input(w, body, body_len, now);
 		return;
 	case ETHERTYPE_IPV4:
-		/* Padding of short frames stays: IP trims by total length. */
-		if (body_len < TERN_IPV4_HDR_MIN)
-			drop_rx(w, &w->ctr.rx_malformed);
-		else
-			tern_link_deliver(&w->link, body, body_len, now);
+		ipv4_up(w, body, body_len, meta, now);
 		return;
 	default:
 		drop_rx(w, &w->ctr.rx_not_ip);
@@ -645,10 +696,16 @@ static const tern_link_ops eth_ops = {
 
 static void add_counters(tern_link_counters *o, const tern_link_counters *c)
 {
+	o->offload |= c->offload;
 	o->rx_frames += c->rx_frames;
 	o->rx_bytes += c->rx_bytes;
 	o->tx_frames += c->tx_frames;
 	o->tx_bytes += c->tx_bytes;
+	o->rx_gso_frames += c->rx_gso_frames;
+	o->rx_gso_bytes += c->rx_gso_bytes;
+	o->tx_gso_frames += c->tx_gso_frames;
+	o->tx_gso_bytes += c->tx_gso_bytes;
+	o->rx_bad_vnet += c->rx_bad_vnet;
 	o->rx_dropped += c->rx_dropped;
 	o->tx_dropped += c->tx_dropped;
 	o->rx_not_ip += c->rx_not_ip;
@@ -727,6 +784,10 @@ static void eth_init(struct eth_link *w, tern_link *inner,
 	w->free_head = 1;
 	w->link.ops = &eth_ops;
 	w->link.mtu = cfg->mtu ? cfg->mtu : ETH_MTU_DEFAULT;
+	/* The device's offloads, less the Ethernet header. */
+	w->link.tso_max =
+		inner->tso_max > ETH_HDR_LEN ? inner->tso_max - ETH_HDR_LEN : 0;
+	w->link.tx_csum = inner->tx_csum;
 	w->link.name = inner->name;
 }
 

@@ -41,8 +41,12 @@ enum fdl_kind {
 };
 
 /* A link over fd (made non-blocking) carrying frames of at most mtu bytes,
- * named name (copied; NULL: "fd"). Errors as tern_fd_link. */
+ * named name (copied; NULL: "fd"). With vnet, a virtio-net header
+ * (vnet.h) leads every frame on the descriptor, and the link takes and
+ * delivers TSO/GSO frames of up to 64 KB behind the link header
+ * (tso_max) and partial checksums (tx_csum); counters show offload.
+ * Errors as tern_fd_link. */
 tern_link *fdl_open(int fd, uint32_t mtu, bool owns_fd, enum fdl_kind kind,
-		    const char *name, int *err);
+		    bool vnet, const char *name, int *err);
 
 #endif

@@ -8,6 +8,11 @@
  * duplicate due later) is copied and waits on its direction's min-heap
  * until poll() finds it due.
  *
+ * Impairments act on what a wire carries: the wrapper offers no offloads,
+ * and a frame that comes with them anyway (a GSO packet, a partial
+ * checksum from an offloading TUN) is first cut and summed in software
+ * (offload.c), each piece dealt its own fate.
+ *
  * A test and lab device, like the simulator: it allocates with malloc.
  */
 #include <stdlib.h>
@@ -17,6 +22,7 @@
 #include <tern/sim.h>
 
 #include "link/impair.h"
+#include "link/offload.h"
 
 /* All frames held, both directions: enough for a few hundred ms of a
  * fast link's delay, small enough that a stalled poll cannot eat memory. */
@@ -46,6 +52,10 @@ struct impair_link {
 	struct side side[2]; /* DIR_OUT, DIR_IN */
 	size_t held_bytes;   /* frame bytes held in both directions */
 	uint64_t seq;
+	/* Frames with meta made wire frames: out's gathered pieces, and
+	 * each direction's pieces as they are cut (TERN_FRAME_MAX bytes
+	 * each). */
+	uint8_t *flat, *cut[2];
 };
 
 /* ---- the heap of one direction ---- */
@@ -121,8 +131,8 @@ static int pass_on(struct impair_link *w, int dir, const tern_iov *iov,
 {
 	w->side[dir].im.stats.delivered++;
 	if (dir == DIR_OUT)
-		return tern_link_send(w->inner, iov, iovcnt, now);
-	tern_link_deliver(&w->link, iov[0].base, iov[0].len, now);
+		return tern_link_send(w->inner, iov, iovcnt, NULL, now);
+	tern_link_deliver(&w->link, iov[0].base, iov[0].len, NULL, now);
 	return 0;
 }
 
@@ -244,10 +254,48 @@ static int judge(struct impair_link *w, int dir, const tern_iov *iov,
 	return err;
 }
 
+/* ---- frames with offloads, made wire frames ---- */
+
+struct cutting {
+	struct impair_link *w;
+	int dir, err;
+	tern_time now;
+};
+
+static void judge_piece(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct cutting *c = ctx;
+	tern_iov piece = {.base = frame, .len = len};
+	int err = judge(c->w, c->dir, &piece, 1, len, c->now);
+
+	if (err && !c->err)
+		c->err = err;
+}
+
+static bool has_offload(const tern_frame_meta *meta)
+{
+	return meta &&
+	       (meta->gso_size || (meta->flags & TERN_FRAME_CSUM_PARTIAL));
+}
+
+/* Cuts and sums frame (flat, len bytes) into wire frames, each judged in
+ * direction dir: 0, the first error judging one (in: only NOMEM), or
+ * TERN_ERR_INVAL, nothing judged, if it is not what meta says. */
+static int judge_cut(struct impair_link *w, int dir, const uint8_t *frame,
+		     size_t len, const tern_frame_meta *meta, tern_time now)
+{
+	struct cutting c = {.w = w, .dir = dir, .now = now};
+
+	if (frame_to_wire(frame, len, meta, w->cut[dir], TERN_FRAME_MAX,
+			  judge_piece, &c) != 0)
+		return TERN_ERR_INVAL;
+	return c.err;
+}
+
 /* ---- the link ---- */
 
 static int impair_send(tern_link *link, const tern_iov *iov, int iovcnt,
-		       tern_time now)
+		       const tern_frame_meta *meta, tern_time now)
 {
 	struct impair_link *w = (struct impair_link *)link;
 	size_t len = 0;
@@ -259,17 +307,26 @@ static int impair_send(tern_link *link, const tern_iov *iov, int iovcnt,
 	/* Refused before any draw, as the simulator refuses it. */
 	if (len > TERN_FRAME_MAX)
 		return TERN_ERR_INVAL;
-	return judge(w, DIR_OUT, iov, iovcnt, len, now);
+	if (!has_offload(meta))
+		return judge(w, DIR_OUT, iov, iovcnt, len, now);
+	gather(w->flat, iov, iovcnt);
+	return judge_cut(w, DIR_OUT, w->flat, len, meta, now);
 }
 
-/* Installed as inner's receive hook. */
+/* Installed as inner's receive hook. A frame that cannot be cut goes up
+ * as it came, without meta: the stack's checks see what it is. */
 static void impair_rx(void *ctx, const uint8_t *frame, size_t len,
-		      tern_time now)
+		      const tern_frame_meta *meta, tern_time now)
 {
 	struct impair_link *w = ctx;
 	tern_iov piece = {.base = frame, .len = len};
 
 	/* A frame the wrapper cannot hold is counted; nobody to tell. */
+	if (has_offload(meta)) {
+		int err = judge_cut(w, DIR_IN, frame, len, meta, now);
+		if (err != TERN_ERR_INVAL)
+			return;
+	}
 	(void)judge(w, DIR_IN, &piece, 1, len, now);
 }
 
@@ -278,6 +335,13 @@ static void free_side(struct side *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->heap[i]);
 	free(s->heap);
+}
+
+static void free_buffers(struct impair_link *w)
+{
+	free(w->flat);
+	free(w->cut[DIR_OUT]);
+	free(w->cut[DIR_IN]);
 }
 
 static void impair_destroy(tern_link *link)
@@ -289,6 +353,7 @@ static void impair_destroy(tern_link *link)
 	tern_link_set_rx(w->inner, NULL, NULL);
 	free_side(&w->side[DIR_OUT]);
 	free_side(&w->side[DIR_IN]);
+	free_buffers(w);
 	tern_link_destroy(w->inner);
 	free(w);
 }
@@ -334,8 +399,25 @@ static const tern_link_ops impair_ops = {
 	.poll = impair_poll,
 };
 
+static struct impair_link *wrapper_new(void)
+{
+	struct impair_link *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->flat = malloc(TERN_FRAME_MAX);
+	w->cut[DIR_OUT] = malloc(TERN_FRAME_MAX);
+	w->cut[DIR_IN] = malloc(TERN_FRAME_MAX);
+	if (w->flat && w->cut[DIR_OUT] && w->cut[DIR_IN])
+		return w;
+	free_buffers(w);
+	free(w);
+	return NULL;
+}
+
 /* The wrapper's streams are the simulator's link 0: out is a -> b, in is
- * b -> a, so a wrapper and a simulated link deal the same fates. */
+ * b -> a, so a wrapper and a simulated link deal the same fates. No
+ * offloads are offered (tso_max and tx_csum stay 0). */
 tern_link *tern_impair_wrap(tern_link *inner, const tern_sim_path *out,
 			    const tern_sim_path *in, uint64_t seed, int *err)
 {
@@ -344,7 +426,7 @@ tern_link *tern_impair_wrap(tern_link *inner, const tern_sim_path *out,
 
 	if (inner && (!out || impair_path_valid(out)) &&
 	    (!in || impair_path_valid(in))) {
-		w = calloc(1, sizeof(*w));
+		w = wrapper_new();
 		e = TERN_ERR_NOMEM;
 	}
 	if (!w) {

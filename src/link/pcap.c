@@ -118,25 +118,28 @@ static int capture_close(struct capture *cap)
 	return err;
 }
 
+/* A TSO frame is recorded as sent, one large packet with its partial
+ * checksum, as tcpdump on an offloading device shows it. */
 static int pcap_send(tern_link *link, const tern_iov *iov, int iovcnt,
-		     tern_time now)
+		     const tern_frame_meta *meta, tern_time now)
 {
 	struct pcap_link *w = (struct pcap_link *)link;
 
 	if (iovcnt < 0 || (iovcnt > 0 && !iov))
 		return TERN_ERR_INVAL;
 	capture_frame(&w->cap, iov, iovcnt, now);
-	return tern_link_send(w->inner, iov, iovcnt, now);
+	return tern_link_send(w->inner, iov, iovcnt, meta, now);
 }
 
 /* Installed as inner's receive hook: record, then pass up. */
-static void pcap_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
+static void pcap_rx(void *ctx, const uint8_t *frame, size_t len,
+		    const tern_frame_meta *meta, tern_time now)
 {
 	struct pcap_link *w = ctx;
 	tern_iov iov = {.base = frame, .len = len};
 
 	capture_frame(&w->cap, &iov, 1, now);
-	tern_link_deliver(&w->link, frame, len, now);
+	tern_link_deliver(&w->link, frame, len, meta, now);
 }
 
 static void pcap_destroy(tern_link *link)
@@ -216,6 +219,8 @@ tern_link *tern_pcap_wrap(tern_link *inner, const char *path, int linktype,
 	w->inner = inner;
 	w->link.ops = &pcap_ops;
 	w->link.mtu = inner->mtu;
+	w->link.tso_max = inner->tso_max;
+	w->link.tx_csum = inner->tx_csum;
 	w->link.name = inner->name;
 	tern_link_set_rx(inner, pcap_rx, w);
 	return &w->link;

@@ -10,6 +10,12 @@
  *
  * The simulator is a test device, not the engine: it allocates with plain
  * malloc/free.
+ *
+ * A port may offer offloads (tern_sim_port_set_offload): its TSO frames
+ * and partial checksums then travel as they are, one big frame, and
+ * arrive as a GRO packet would, flagged CSUM_OK, so two stacks exchange
+ * 64 KB segments and sum nothing. A frame the path corrupts gets its
+ * checksum finished first, as a NIC would have, and arrives plain.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -20,9 +26,11 @@
 #include <tern/sim.h>
 
 #include "link/impair.h"
+#include "link/offload.h"
 
 #define IPV4_HEADER_MIN 20
 #define IPV4_DST_OFFSET 16
+#define IP_PACKET_MAX 65535
 
 /* ---- the network's objects ---- */
 
@@ -32,6 +40,12 @@ struct port {
 	uint32_t addr;
 	uint64_t unroutable;
 	char name[32];
+};
+
+/* A frame's offloads on its way: as sent (NULL: plain). */
+struct frame_meta {
+	bool on;
+	tern_frame_meta m;
 };
 
 /* One direction of a link: its impairments and where it leads. */
@@ -58,6 +72,7 @@ struct event {
 			uint8_t *data;
 			size_t len;
 			int link, dir; /* link -1: injected */
+			struct frame_meta meta;
 		} frame;
 		struct {
 			void (*fn)(void *arg, tern_time now);
@@ -161,10 +176,13 @@ static struct event pop_event(tern_sim *sim)
 }
 
 static int push_frame(tern_sim *sim, tern_time t, struct port *to,
-		      uint8_t *data, size_t len, int link, int dir)
+		      uint8_t *data, size_t len, int link, int dir,
+		      const struct frame_meta *meta)
 {
 	struct event ev = {.t = t, .kind = EV_FRAME};
 
+	if (meta)
+		ev.frame.meta = *meta;
 	ev.frame.to = to;
 	ev.frame.data = data;
 	ev.frame.len = len;
@@ -178,7 +196,8 @@ static int push_frame(tern_sim *sim, tern_time t, struct port *to,
 /* Queues the frame's copies for arrival, the copy (if any) right after
  * the first. Takes ownership of data. */
 static int schedule(tern_sim *sim, const struct impair_fate *f, int link,
-		    int dir, uint8_t *data, size_t len)
+		    int dir, uint8_t *data, size_t len,
+		    const struct frame_meta *meta)
 {
 	struct port *to = sim->links[link].dir[dir].to;
 	uint8_t *copy = NULL;
@@ -189,18 +208,22 @@ static int schedule(tern_sim *sim, const struct impair_fate *f, int link,
 		if (copy)
 			memcpy(copy, data, len);
 	}
-	err = push_frame(sim, f->at, to, data, len, link, dir);
+	err = push_frame(sim, f->at, to, data, len, link, dir, meta);
 	if (err) {
 		free(data);
 		free(copy);
 		return err;
 	}
-	if (copy && push_frame(sim, f->dup_at, to, copy, len, link, dir) != 0)
+	if (copy &&
+	    push_frame(sim, f->dup_at, to, copy, len, link, dir, meta) != 0)
 		free(copy);
 	return 0;
 }
 
-static int transmit(tern_sim *sim, int link, int dir, uint8_t *data, size_t len)
+/* A corrupted frame must be caught by the receiver's checksum: a partial
+ * one is finished first (the sending NIC's work), and it arrives plain. */
+static int transmit(tern_sim *sim, int link, int dir, uint8_t *data, size_t len,
+		    struct frame_meta *meta)
 {
 	struct impair_fate f;
 
@@ -209,8 +232,13 @@ static int transmit(tern_sim *sim, int link, int dir, uint8_t *data, size_t len)
 		free(data);
 		return 0;
 	}
+	if (f.corrupt && meta->on) {
+		if (meta->m.flags & TERN_FRAME_CSUM_PARTIAL)
+			(void)frame_csum_complete(data, len, &meta->m);
+		meta->on = false;
+	}
 	impair_corrupt(&f, data);
-	return schedule(sim, &f, link, dir, data, len);
+	return schedule(sim, &f, link, dir, data, len, meta);
 }
 
 /* ---- ports ---- */
@@ -224,6 +252,22 @@ static struct port *as_port(const tern_sim *sim, const tern_link *link)
 	if (!link || link->ops != &port_ops || (sim && p->sim != sim))
 		return NULL;
 	return p;
+}
+
+/* The offloads a frame is sent with, if the port offers them: false for
+ * one it does not. */
+static bool take_meta(const struct port *p, const tern_frame_meta *meta,
+		      size_t len, struct frame_meta *out)
+{
+	out->on = meta &&
+		  (meta->gso_size || (meta->flags & TERN_FRAME_CSUM_PARTIAL));
+	if (!out->on)
+		return true;
+	if ((meta->gso_size && len > p->link.tso_max) ||
+	    ((meta->flags & TERN_FRAME_CSUM_PARTIAL) && !p->link.tx_csum))
+		return false;
+	out->m = *meta;
+	return true;
 }
 
 /* The link and direction from port `from` to the port owning addr. */
@@ -269,10 +313,11 @@ static uint32_t read_be32(const uint8_t *p)
 
 /* The sim's own clock times the frame; `now` is the caller's view of it. */
 static int port_send(tern_link *link, const tern_iov *iov, int iovcnt,
-		     tern_time now)
+		     const tern_frame_meta *meta, tern_time now)
 {
 	struct port *p = as_port(NULL, link);
 	tern_sim *sim = p->sim;
+	struct frame_meta fm;
 	uint8_t *data;
 	size_t len;
 	int l = -1, dir = 0;
@@ -283,6 +328,10 @@ static int port_send(tern_link *link, const tern_iov *iov, int iovcnt,
 	data = gather(iov, iovcnt, &len);
 	if (!data)
 		return len > TERN_FRAME_MAX ? TERN_ERR_INVAL : TERN_ERR_NOMEM;
+	if (!take_meta(p, meta, len, &fm)) {
+		free(data);
+		return TERN_ERR_INVAL;
+	}
 	if (len >= IPV4_HEADER_MIN)
 		l = route(sim, p, read_be32(data + IPV4_DST_OFFSET), &dir);
 	if (l < 0) {
@@ -290,7 +339,7 @@ static int port_send(tern_link *link, const tern_iov *iov, int iovcnt,
 		free(data);
 		return 0;
 	}
-	return transmit(sim, l, dir, data, len);
+	return transmit(sim, l, dir, data, len, &fm);
 }
 
 /* Ports belong to the network: tern_sim_free releases them. */
@@ -326,6 +375,17 @@ tern_link *tern_sim_port(tern_sim *sim, uint32_t addr, uint32_t mtu)
 	p->link.name = p->name;
 	sim->ports[sim->nports++] = p;
 	return &p->link;
+}
+
+int tern_sim_port_set_offload(tern_link *port, bool on)
+{
+	struct port *p = as_port(NULL, port);
+
+	if (!p)
+		return TERN_ERR_INVAL;
+	p->link.tso_max = on ? IP_PACKET_MAX : 0;
+	p->link.tx_csum = on;
+	return 0;
 }
 
 uint64_t tern_sim_port_unroutable(const tern_link *port)
@@ -477,7 +537,7 @@ int tern_sim_inject(tern_sim *sim, tern_link *port, const void *frame,
 		return TERN_ERR_NOMEM;
 	if (len)
 		memcpy(data, frame, len);
-	err = push_frame(sim, t, p, data, len, -1, 0);
+	err = push_frame(sim, t, p, data, len, -1, 0, NULL);
 	if (err)
 		free(data);
 	return err;
@@ -547,6 +607,19 @@ static tern_time next_time(const tern_sim *sim)
 	return next;
 }
 
+/* A frame sent with offloads arrives as a GRO packet from a NIC that
+ * checked its checksums: whole, with its gso_size, CSUM_OK. */
+static void deliver(tern_sim *sim, struct event *ev)
+{
+	const struct frame_meta *fm = &ev->frame.meta;
+	tern_frame_meta m = fm->m;
+
+	m.flags |= TERN_FRAME_CSUM_OK;
+	tern_link_deliver(&ev->frame.to->link, ev->frame.data, ev->frame.len,
+			  fm->on ? &m : NULL, sim->now);
+	free(ev->frame.data);
+}
+
 static void fire(tern_sim *sim, struct event *ev)
 {
 	if (ev->kind == EV_CALL) {
@@ -557,9 +630,7 @@ static void fire(tern_sim *sim, struct event *ev)
 		sim->links[ev->frame.link]
 			.dir[ev->frame.dir]
 			.im.stats.delivered++;
-	tern_link_deliver(&ev->frame.to->link, ev->frame.data, ev->frame.len,
-			  sim->now);
-	free(ev->frame.data);
+	deliver(sim, ev);
 }
 
 /* Runs each node due at now once, in the order nodes were added. A node

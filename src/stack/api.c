@@ -100,6 +100,7 @@ tern_conn *tern_tcp_connect(tern_stack *s, const tern_endpoint *remote,
 	c->app_owned = true;
 	table_insert(c);
 	s->stats.counters[TERN_CTR_TCP_ACTIVE_OPENS]++;
+	c->tcb.ts_offset = stack_ts_offset(s, &local, remote);
 	CALL_BEGIN(c, now);
 	tcp_open_active(&c->tcb, stack_isn(s, &local, remote, now), now);
 	CALL_END(c, now);

@@ -13,7 +13,7 @@ static void env_emit(tcp_tcb *t, const tcp_seg *seg, tern_time now)
 {
 	tern_conn *c = conn_of(t);
 
-	stack_send_tcp(c->stack, &c->local, &c->remote, seg, now);
+	stack_send_tcp(c->stack, &c->local, &c->remote, seg, t->snd_mss, now);
 }
 
 static void env_event(tcp_tcb *t, unsigned events)
@@ -30,12 +30,12 @@ static void env_drop(tcp_tcb *t, int reason, tern_time now)
 
 static void *env_alloc(tcp_tcb *t, size_t size)
 {
-	return stack_alloc(conn_of(t)->stack, size);
+	return stack_buf_alloc(conn_of(t)->stack, size);
 }
 
 static void env_free(tcp_tcb *t, void *ptr, size_t size)
 {
-	stack_free(conn_of(t)->stack, ptr, size);
+	stack_buf_free(conn_of(t)->stack, ptr, size);
 }
 
 static void sib_unlink(tern_conn *c)
@@ -166,6 +166,13 @@ tern_conn *conn_new(tern_stack *s, const tern_conn_opts *opts)
 	uint32_t rcvbuf = o.rcvbuf ? o.rcvbuf : (uint32_t)s->cfg.tcp_rmem[1];
 	tcp_init(&c->tcb, &stack_tcp_env, &s->stats, &s->cfg, sndbuf, rcvbuf,
 		 s->adv_mss);
+	/* TSO: segments of up to this much payload, which the link cuts
+	 * at snd_mss (0: MSS-sized segments). */
+	c->tcb.tso_max = s->tso_payload;
+	/* A receive buffer the application chose is never outgrown, so the
+	 * window scale is sized for it (as Linux's SO_RCVBUF lock). */
+	if (o.rcvbuf)
+		c->tcb.rcvbuf_max = o.rcvbuf;
 	if (o.nodelay)
 		c->tcb.flags |= TCP_F_NODELAY;
 	if (o.keepalive)

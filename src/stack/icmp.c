@@ -10,7 +10,7 @@ static void send_frame(tern_stack *s, const void *hdr, const void *body,
 	tern_iov iov[2] = {{hdr, TERN_IPV4_HDR_MIN}, {body, body_len}};
 
 	s->stats.counters[TERN_CTR_IP_OUT_REQUESTS]++;
-	if (!s->link || tern_link_send(s->link, iov, 2, now) < 0)
+	if (!s->link || tern_link_send(s->link, iov, 2, NULL, now) < 0)
 		s->stats.counters[TERN_CTR_IP_OUT_DISCARDS]++;
 }
 

@@ -4,12 +4,13 @@
 #include "stack/stack.h"
 
 /* A whole datagram, to its protocol. */
-static void deliver(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now)
+static void deliver(tern_stack *s, const tern_ipv4_hdr *ip,
+		    const tern_frame_meta *meta, tern_time now)
 {
 	switch (ip->proto) {
 	case TERN_IPPROTO_TCP:
 		s->stats.counters[TERN_CTR_IP_IN_DELIVERS]++;
-		stack_tcp_input(s, ip, now);
+		stack_tcp_input(s, ip, meta, now);
 		break;
 	case TERN_IPPROTO_ICMP:
 		s->stats.counters[TERN_CTR_IP_IN_DELIVERS]++;
@@ -44,7 +45,7 @@ static void reassemble(tern_stack *s, const tern_ipv4_hdr *frag, tern_time now)
 		stack_drop(s, -r, NULL, NULL, now);
 	} else if (r > 0 && tern_ipv4_parse(pkt, len, &whole) == 0) {
 		s->stats.counters[TERN_CTR_IP_REASM_OKS]++;
-		deliver(s, &whole, now);
+		deliver(s, &whole, NULL, now);
 	}
 }
 
@@ -58,8 +59,10 @@ void stack_ip_expire(tern_stack *s, tern_time now)
 	}
 }
 
-void tern_stack_input(tern_stack *s, const uint8_t *pkt, size_t len,
-		      tern_time now)
+/* A GSO/GRO packet longer than the MTU is taken like any other: IP
+ * checks the total length against the frame only. */
+void tern_stack_input_meta(tern_stack *s, const uint8_t *pkt, size_t len,
+			   const tern_frame_meta *meta, tern_time now)
 {
 	tern_ipv4_hdr ip;
 
@@ -72,8 +75,14 @@ void tern_stack_input(tern_stack *s, const uint8_t *pkt, size_t len,
 	else if (ip.mf || ip.frag_off)
 		reassemble(s, &ip, now);
 	else
-		deliver(s, &ip, now);
+		deliver(s, &ip, meta, now);
 	stack_leave(s, now);
+}
+
+void tern_stack_input(tern_stack *s, const uint8_t *pkt, size_t len,
+		      tern_time now)
+{
+	tern_stack_input_meta(s, pkt, len, NULL, now);
 }
 
 /* RFC 9293 3.10.7.1: no connection. A RST goes unanswered; anything else
@@ -86,7 +95,7 @@ static void input_closed(tern_stack *s, const tern_endpoint *local,
 
 	stack_drop(s, TERN_DROP_TCP_NO_SOCKET, remote, local, now);
 	if (tcp_reset_for(h, &rst))
-		stack_send_tcp(s, local, remote, &rst, now);
+		stack_send_tcp(s, local, remote, &rst, 0, now);
 }
 
 /* Linux's sk_acceptq_is_full(): a listener holds backlog + 1 completed
@@ -128,6 +137,7 @@ static void listen_syn(tern_conn *l, const tern_endpoint *local,
 	table_insert(c);
 	s->live++; /* born in LISTEN, a clone of its listener */
 	s->stats.counters[TERN_CTR_TCP_PASSIVE_OPENS]++;
+	c->tcb.ts_offset = stack_ts_offset(s, local, remote);
 	tcp_input_listen_syn(&c->tcb, h, stack_isn(s, local, remote, now), now);
 	conn_sync_timer(c);
 }
@@ -145,7 +155,7 @@ static void input_listen(tern_conn *l, const tern_endpoint *local,
 	} else if (h->flags & TERN_TCP_ACK) {
 		stack_drop(s, TERN_DROP_TCP_LISTEN_NO_SYN, remote, local, now);
 		if (tcp_reset_for(h, &rst))
-			stack_send_tcp(s, local, remote, &rst, now);
+			stack_send_tcp(s, local, remote, &rst, 0, now);
 	} else if (h->flags & TERN_TCP_SYN) {
 		listen_syn(l, local, remote, h, now);
 	} else {
@@ -163,11 +173,15 @@ static bool accept_queue_full(const tern_conn *c, const tern_tcp_hdr *h)
 	       aq_full(c->listener);
 }
 
-void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now)
+/* RFC 9293 3.1's checksum is verified unless the link vouches for it
+ * (CSUM_OK: checked by the device, or from the local kernel). */
+void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip,
+		     const tern_frame_meta *meta, tern_time now)
 {
 	tern_tcp_hdr h;
+	bool verify = !meta || !(meta->flags & TERN_FRAME_CSUM_OK);
 	int r = tern_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst,
-			       true, &h);
+			       verify, &h);
 	tern_endpoint local = {ip->dst, 0}, remote = {ip->src, 0};
 
 	if (r) {
@@ -180,7 +194,8 @@ void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now)
 		stack_drop(s, TERN_DROP_TCP_PORT_ZERO, &remote, &local, now);
 		return;
 	}
-	s->stats.counters[TERN_CTR_TCP_IN_SEGS]++;
+	s->stats.counters[TERN_CTR_TCP_IN_SEGS] +=
+		stack_seg_count(h.payload_len, meta ? meta->gso_size : 0);
 	if (s->ntrace)
 		stack_trace_seg(s, &remote, &local, &h, (uint32_t)h.payload_len,
 				false, now);

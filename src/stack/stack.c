@@ -20,6 +20,11 @@ void tern_settings_default(tern_settings *s)
 		.tcp_keepalive_probes = 9,
 		.tcp_rmem = {4096, 131072, 6291456},
 		.tcp_wmem = {4096, 16384, 4194304},
+		.tcp_window_scaling = 1,
+		.tcp_timestamps = 1,
+		.tcp_sack = 1,
+		.tcp_initcwnd = 10,
+		.tcp_congestion_control = "cubic",
 		.somaxconn = 4096,
 		.ip_local_port_range = {32768, 60999},
 		.ip_default_ttl = 64,
@@ -40,12 +45,18 @@ static bool settings_valid(const tern_settings *c)
 	       c->tcp_keepalive_time >= 1 && c->tcp_keepalive_intvl >= 1 &&
 	       c->tcp_keepalive_probes >= 1 && c->tcp_rmem[1] >= 1024 &&
 	       c->tcp_wmem[1] >= 1024 && c->somaxconn >= 1 &&
+	       (c->tcp_window_scaling & ~1) == 0 &&
+	       (c->tcp_timestamps & ~1) == 0 && (c->tcp_sack & ~1) == 0 &&
+	       c->tcp_initcwnd >= 0 && c->tcp_initcwnd <= 1000 &&
 	       c->ip_local_port_range[0] >= 1 &&
 	       c->ip_local_port_range[0] <= c->ip_local_port_range[1] &&
 	       c->ip_local_port_range[1] <= 65535 && c->ip_default_ttl >= 1 &&
 	       c->ip_default_ttl <= 255 && c->msl_ms >= 1 &&
 	       c->rto_min_ms >= 1 && c->rto_min_ms <= c->rto_max_ms &&
-	       c->rto_initial_ms >= c->rto_min_ms && c->delack_ms >= 1;
+	       c->rto_initial_ms >= c->rto_min_ms && c->delack_ms >= 1 &&
+	       memchr(c->tcp_congestion_control, 0,
+		      sizeof(c->tcp_congestion_control)) &&
+	       tcp_cc_known(c->tcp_congestion_control);
 }
 
 static void *malloc_hook(void *ctx, size_t size)
@@ -77,14 +88,59 @@ void stack_free(tern_stack *s, void *ptr, size_t size)
 	s->alloc.free(s->alloc.ctx, ptr, size);
 }
 
+/* Buffers (4 KB and more) are kept when freed, up to STACK_BUF_CACHE of
+ * them and STACK_BUF_CACHE_BYTES in all, and handed to the next request
+ * of the same size. A busy connection empties and fills its buffers every
+ * round trip, and the engine frees a buffer the moment it is empty (an
+ * idle connection holds none): without this each round trip would cost
+ * an allocation of 128 KB, a system call past glibc's mmap threshold and
+ * under ASan. Kept buffers are not in mem_in_use; the stack frees them
+ * when it goes. */
+void *stack_buf_alloc(tern_stack *s, size_t size)
+{
+	for (int i = s->nbuf_cache - 1; i >= 0; i--) {
+		if (s->buf_cache[i].size != size)
+			continue;
+		void *p = s->buf_cache[i].ptr;
+		s->buf_cache[i] = s->buf_cache[--s->nbuf_cache];
+		s->mem_cached -= size;
+		s->mem_in_use += size;
+		return p;
+	}
+	return stack_alloc(s, size);
+}
+
+void stack_buf_free(tern_stack *s, void *ptr, size_t size)
+{
+	if (!ptr)
+		return;
+	if (size < STACK_BUF_MIN || s->nbuf_cache == STACK_BUF_CACHE ||
+	    s->mem_cached + size > STACK_BUF_CACHE_BYTES) {
+		stack_free(s, ptr, size);
+		return;
+	}
+	s->buf_cache[s->nbuf_cache++] = (struct stack_buf){ptr, size};
+	s->mem_cached += size;
+	s->mem_in_use -= size;
+}
+
+static void buf_cache_free(tern_stack *s)
+{
+	while (s->nbuf_cache > 0) {
+		struct stack_buf *b = &s->buf_cache[--s->nbuf_cache];
+		s->alloc.free(s->alloc.ctx, b->ptr, b->size);
+	}
+	s->mem_cached = 0;
+}
+
 /* Keys for the keyed hashes, derived from the caller's secret so that a
  * simulated run repeats exactly. */
 static void derive_keys(tern_stack *s, const uint64_t secret[2])
 {
 	uint64_t x = secret[0] ^ 0x9e3779b97f4a7c15ull;
-	uint64_t *keys[] = {s->isn_key, s->hash_key, s->port_key};
+	uint64_t *keys[] = {s->isn_key, s->hash_key, s->port_key, s->ts_key};
 
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		for (int i = 0; i < 2; i++) {
 			/* splitmix64 over the secret */
 			x += 0x9e3779b97f4a7c15ull + secret[1];
@@ -140,22 +196,30 @@ void tern_stack_free(tern_stack *s)
 		conn_destroy(s->all);
 	ip_reasm_free(&s->reasm);
 	table_free(s);
+	buf_cache_free(s);
 	if (s->link)
 		tern_link_set_rx(s->link, NULL, NULL);
 	tern_allocator alloc = s->alloc;
 	alloc.free(alloc.ctx, s, sizeof(*s));
 }
 
-static void link_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
+static void link_rx(void *ctx, const uint8_t *frame, size_t len,
+		    const tern_frame_meta *meta, tern_time now)
 {
-	tern_stack_input(ctx, frame, len, now);
+	tern_stack_input_meta(ctx, frame, len, meta, now);
 }
 
 void tern_stack_attach(tern_stack *s, tern_link *link)
 {
 	s->link = link;
+	s->tso_payload = 0;
 	if (!link)
 		return;
+	/* The largest TSO packet less the IP header (tern sends none with
+	 * options) and the largest TCP header. */
+	if (link->tso_max > TERN_IPV4_HDR_MIN + TERN_TCP_HDR_MAX)
+		s->tso_payload =
+			link->tso_max - TERN_IPV4_HDR_MIN - TERN_TCP_HDR_MAX;
 	tern_link_set_rx(link, link_rx, s);
 	uint32_t mtu = link->mtu ? link->mtu : 1500;
 	/* RFC 9293 3.7.1: MSS = MTU - IPv4 header - TCP header */

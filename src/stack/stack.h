@@ -12,6 +12,11 @@
 
 #define STACK_TRACE_MAX 4
 
+/* Send and receive buffers kept after they are freed (stack.c). */
+#define STACK_BUF_CACHE 16
+#define STACK_BUF_CACHE_BYTES (16u << 20)
+#define STACK_BUF_MIN 4096
+
 struct tern_conn {
 	tcp_tcb tcb; /* first: the engine's callbacks cast back */
 	tern_stack *stack;
@@ -48,12 +53,23 @@ struct tern_stack {
 	tern_settings cfg;
 	tern_allocator alloc;
 	size_t mem_in_use;
+	/* Buffers freed and kept for the next connection that needs one of
+	 * the same size (stack.c, stack_buf_alloc): not in mem_in_use. */
+	struct stack_buf {
+		void *ptr;
+		size_t size;
+	} buf_cache[STACK_BUF_CACHE];
+	int nbuf_cache;
+	size_t mem_cached;
 	tern_stats stats;
 	tern_link *link;
 	uint16_t adv_mss;
+	/* Payload bytes one TSO segment may carry on this link (each new
+	 * connection's tcp_tcb.tso_max); 0: the link has no TSO. */
+	uint32_t tso_payload;
 	uint16_t ip_id;
 
-	uint64_t isn_key[2], hash_key[2], port_key[2];
+	uint64_t isn_key[2], hash_key[2], port_key[2], ts_key[2];
 	uint32_t port_next; /* RFC 6056 next_ephemeral */
 
 	tern_conn **buckets;
@@ -106,21 +122,32 @@ void table_remove(tern_conn *c);
 tern_conn *table_lookup(tern_stack *s, const tern_endpoint *local,
 			const tern_endpoint *remote);
 tern_conn *table_listener(tern_stack *s, uint16_t port);
+void *stack_buf_alloc(tern_stack *s, size_t size);
+void stack_buf_free(tern_stack *s, void *ptr, size_t size);
 uint32_t stack_isn(tern_stack *s, const tern_endpoint *local,
 		   const tern_endpoint *remote, tern_time now);
+uint32_t stack_ts_offset(tern_stack *s, const tern_endpoint *local,
+			 const tern_endpoint *remote);
 int stack_pick_port(tern_stack *s, const tern_endpoint *remote, uint16_t *port);
 
 /* output.c */
+/* Sends seg as an IPv4 packet. mss: the connection's send MSS, at which
+ * the link cuts a longer (TSO) segment; 0 where there is none (RSTs for
+ * no connection). */
 void stack_send_tcp(tern_stack *s, const tern_endpoint *local,
 		    const tern_endpoint *remote, const tcp_seg *seg,
-		    tern_time now);
+		    uint32_t mss, tern_time now);
+uint32_t stack_seg_count(size_t len, uint32_t mss);
 
 void stack_trace_seg(tern_stack *s, const tern_endpoint *src,
 		     const tern_endpoint *dst, const tern_tcp_hdr *h,
 		     uint32_t len, bool tx, tern_time now);
 
 /* input.c */
-void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now);
+/* meta: the frame's offloads as the link delivered it (NULL: plain; a
+ * reassembled datagram is plain). */
+void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip,
+		     const tern_frame_meta *meta, tern_time now);
 void stack_ip_expire(tern_stack *s, tern_time now);
 
 /* icmp.c */

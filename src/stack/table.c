@@ -122,6 +122,16 @@ uint32_t stack_isn(tern_stack *s, const tern_endpoint *local,
 	return (uint32_t)f + (uint32_t)(now / (4 * TERN_USEC));
 }
 
+/* RFC 7323 5.4 and 7.1: the timestamp clock's offset, a hash of the
+ * address pair (as Linux's secure_tcp_ts_off): it hides the host's clock
+ * and keeps timestamps growing across the connections of a pair. */
+uint32_t stack_ts_offset(tern_stack *s, const tern_endpoint *local,
+			 const tern_endpoint *remote)
+{
+	return (uint32_t)siphash24_tuple(s->ts_key, local->addr, 0,
+					 remote->addr, 0);
+}
+
 /* RFC 6056 3.3.3, Algorithm 3 (simple hash-based port selection): a
  * per-destination offset, so ports are hard to guess, and a shared
  * counter, so a port is not soon reused for the same destination. */

@@ -32,21 +32,35 @@ static bool is_dupack(const tcp_tcb *t, const tcp_in *s)
 	       !timer_armed(t, TCP_T_PERSIST);
 }
 
-/* RFC 5681 3.2 steps 2-4 with RFC 6582 3.2 step 2 (recover). */
+/* RFC 6675 2: an ACK that SACKs new octets is a duplicate whatever its
+ * window says (a receiver's window moves as its application reads). */
+static bool is_sack_dupack(const tcp_tcb *t, const tcp_in *s)
+{
+	return s->ack == t->snd_una && t->snd_una != t->snd_max &&
+	       s->len == 0 && !(s->flags & (TERN_TCP_SYN | TERN_TCP_FIN));
+}
+
+/* RFC 5681 3.2 steps 2-4 with RFC 6582 3.2 step 2 (recover); with
+ * SACK, RFC 6675 5: recovery starts on DupThresh duplicates or when the
+ * scoreboard says the first segment is lost, and pipe, not an inflated
+ * cwnd, says what may be sent. */
 static void on_dupack(tcp_tcb *t, tern_time now)
 {
 	t->dupacks++;
 	if (t->flags & TCP_F_IN_RECOVERY) {
-		t->cwnd += t->snd_mss; /* step 4: inflate */
+		if (!(t->flags & TCP_F_SACK))
+			t->cwnd += t->snd_mss; /* step 4: inflate */
 		return;
 	}
-	if (t->dupacks != 3 || !seq_gt(t->snd_una, t->recover))
+	if (!sack_loss_detected(t) || !seq_gt(t->snd_una, t->recover))
 		return; /* 1st and 2nd: limited transmit (output.c) */
+	if (sack_enter_recovery(t, now))
+		return;
 	/* RFC 5681 3.2 step 2: "additional data sent in limited transmit
 	 * MUST NOT be included in this calculation" */
 	uint32_t flight = seq_diff(t->snd_max, t->snd_una);
 	t->recover = t->snd_max;
-	t->ssthresh = tcp_cc_reno.ssthresh(t, flight - t->lt_bytes);
+	t->ssthresh = t->cc->ssthresh(t, flight - t->lt_bytes, now);
 	t->lt_bytes = 0;
 	t->flags |= TCP_F_IN_RECOVERY;
 	stat_inc(t, TERN_CTR_TCP_FAST_RETRANS);
@@ -66,6 +80,10 @@ static void on_recovery_ack(tcp_tcb *t, uint32_t acked, tern_time now)
 		t->dupacks = 0;
 		return;
 	}
+	if (t->flags & TCP_F_SACK) { /* RFC 6675: NextSeg() decides */
+		t->high_rxt = seq_max(t->high_rxt, t->snd_una);
+		return;
+	}
 	out_retransmit_head(t, now);
 	t->cwnd = t->cwnd > acked ? t->cwnd - acked : t->snd_mss;
 	if (acked >= t->snd_mss)
@@ -73,14 +91,20 @@ static void on_recovery_ack(tcp_tcb *t, uint32_t acked, tern_time now)
 }
 
 /* SND.UNA < SEG.ACK =< SND.MAX: new data acknowledged. */
-static void on_new_ack(tcp_tcb *t, tcp_seq ack, tern_time now)
+static void on_new_ack(tcp_tcb *t, const tcp_in *s, tern_time now)
 {
+	tcp_seq ack = s->ack;
 	uint32_t acked = seq_diff(ack, t->snd_una);
 
-	rtt_on_ack(t, ack, now);
+	if (opt_rtt_sample(t, s, now))
+		rtt_cancel(t);
+	else
+		rtt_on_ack(t, ack, now);
 	uint32_t data = snd_consume(t, ack);
 	t->bytes_acked += data;
 	t->snd_una = ack;
+	if (t->sacked)
+		ranges_trim_below(t->sacked, &t->nsacked, ack);
 	if (seq_lt(t->snd_nxt, ack))
 		t->snd_nxt = ack;
 	t->backoff = 0;
@@ -91,7 +115,7 @@ static void on_new_ack(tcp_tcb *t, tcp_seq ack, tern_time now)
 	else {
 		t->dupacks = 0;
 		if (data > 0)
-			tcp_cc_reno.on_ack(t, data);
+			t->cc->on_ack(t, data, now);
 	}
 	/* RFC 6298 5.2 and 5.3 */
 	if (t->snd_una == t->snd_max)
@@ -194,8 +218,14 @@ bool tcp_rcv_ack(tcp_tcb *t, tcp_in *s, tern_time now)
 	}
 	t->probes = 0; /* the peer answers (Linux: icsk_probes_out) */
 	bool dup = is_dupack(t, s);
+	/* RFC 6675 2: with SACK blocks, an ACK is a duplicate when it SACKs
+	 * new octets (one with only a D-SACK block is not: RFC 2883) */
+	if ((t->flags & TCP_F_SACK) && (s->opts->present & TERN_TCPOPT_SACK))
+		dup = sack_update(t, s) && is_sack_dupack(t, s);
+	else if (t->sacked)
+		ranges_trim_below(t->sacked, &t->nsacked, t->snd_una);
 	if (seq_gt(s->ack, t->snd_una))
-		on_new_ack(t, s->ack, now);
+		on_new_ack(t, s, now);
 	else if (dup)
 		on_dupack(t, now);
 	/* Any other ACK leaves the count alone: RFC 5681 3.2 counts

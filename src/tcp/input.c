@@ -30,6 +30,7 @@ static void trim_to_window(tcp_tcb *t, tcp_in *s)
 			old--;
 		}
 		old = min_u32(old, s->len);
+		sack_dsack_note(t, s->seq, s->seq + old); /* RFC 2883 4.1.3 */
 		s->data += old;
 		s->len -= old;
 		s->seq = t->rcv_nxt;
@@ -78,11 +79,13 @@ static bool is_fin_again(const tcp_tcb *t, const tcp_in *s)
 static bool check_seq(tcp_tcb *t, tcp_in *s, tern_time now)
 {
 	if (seq_acceptable(t, s)) {
+		opt_ts_update(t, s, now);
 		trim_to_window(t, s);
 		return true;
 	}
 	if (rcv_wnd(t) == 0 && s->seq == t->rcv_nxt &&
 	    !(s->flags & TERN_TCP_SYN)) {
+		opt_ts_update(t, s, now);
 		t->flags |= TCP_F_ACK_NOW;
 		if (s->len > 0)
 			s->flags &= (uint8_t)~TERN_TCP_FIN;
@@ -90,6 +93,9 @@ static bool check_seq(tcp_tcb *t, tcp_in *s, tern_time now)
 		return true;
 	}
 	seg_drop(t, TERN_DROP_TCP_OUT_OF_WINDOW, now);
+	/* RFC 2883 4.1.1: a duplicate of acknowledged data is reported */
+	if (s->len > 0 && seq_le(s->seq + s->len, t->rcv_nxt))
+		sack_dsack_note(t, s->seq, s->seq + s->len);
 	answer_unacceptable(t, s, now);
 	if (t->state == TERN_TCP_TIME_WAIT && is_fin_again(t, s))
 		timer_set(t, TCP_T_CLOSE,
@@ -181,13 +187,25 @@ static bool syn_received_special(tcp_tcb *t, tcp_in *s, tern_time now)
 	return false;
 }
 
+/* RFC 7323 5.3 R1: PAWS rejects an old duplicate; the ACK it draws is
+ * limited as an out-of-window segment's, as in Linux. */
+static void paws_drop(tcp_tcb *t, const tcp_in *s, tern_time now)
+{
+	seg_drop(t, TERN_DROP_TCP_PAWS, now);
+	stat_inc(t, TERN_CTR_TCP_PAWS_ESTAB);
+	answer_unacceptable(t, s, now);
+}
+
 void tcp_input(tcp_tcb *t, const tern_tcp_hdr *h, tern_time now)
 {
 	tcp_in s = {
 		.seq = h->seq,
 		.ack = h->ack,
 		.flags = h->flags,
-		.wnd = h->win,
+		/* RFC 7323 2.3: the window of a SYN is never scaled */
+		.wnd = (h->flags & TERN_TCP_SYN)
+			       ? h->win
+			       : (uint32_t)h->win << t->snd_wscale,
 		.len = (uint32_t)h->payload_len,
 		.data = h->payload,
 		.opts = &h->opts,
@@ -198,6 +216,8 @@ void tcp_input(tcp_tcb *t, const tern_tcp_hdr *h, tern_time now)
 		tcp_input_syn_sent(t, &s, now);
 	else if (t->snd_una == t->iss && syn_received_special(t, &s, now))
 		return;
+	else if (opt_paws_reject(t, &s, now))
+		paws_drop(t, &s, now);
 	else if (s.flags & TERN_TCP_RST)
 		check_rst(t, &s, now);
 	else if (!check_seq(t, &s, now))

@@ -24,6 +24,12 @@ void tcp_init(tcp_tcb *t, const tcp_env_ops *env, tern_stats *stats,
 	t->adv_mss = adv_mss;
 	t->snd_mss = adv_mss < MSS_DEFAULT ? adv_mss : MSS_DEFAULT;
 	t->rcv_mss = t->snd_mss;
+	t->cc = cc_find(cfg->tcp_congestion_control);
+	if (!t->cc)
+		t->cc = &tcp_cc_cubic;
+	t->rcvbuf_max = rcvbuf;
+	if (cfg->tcp_rmem[2] > 0 && (uint32_t)cfg->tcp_rmem[2] > rcvbuf)
+		t->rcvbuf_max = (uint32_t)cfg->tcp_rmem[2];
 	timers_clear_all(t);
 	t->rtx_start = TERN_TIME_NONE;
 	rtt_init(t);
@@ -36,7 +42,7 @@ void tcp_release(tcp_tcb *t)
 }
 
 /* Eff.snd.MSS = min(SendMSS, our own MSS) (RFC 9293 3.7.1). */
-void tcp_apply_syn_options(tcp_tcb *t, const tern_tcp_opts *opts)
+void tcp_apply_syn_options(tcp_tcb *t, const tern_tcp_opts *opts, tern_time now)
 {
 	uint32_t mss = MSS_DEFAULT;
 
@@ -47,6 +53,7 @@ void tcp_apply_syn_options(tcp_tcb *t, const tern_tcp_opts *opts)
 	if (mss < MSS_FLOOR)
 		mss = MSS_FLOOR;
 	t->snd_mss = (uint16_t)mss;
+	opt_negotiate(t, opts, now);
 	cc_init(t);
 }
 
@@ -83,7 +90,7 @@ void tcp_input_listen_syn(tcp_tcb *t, const tern_tcp_hdr *syn, tcp_seq iss,
 	t->rcv_nxt = syn->seq + 1;
 	t->rcv_adv = t->rcv_nxt;
 	seq_init(t, iss);
-	tcp_apply_syn_options(t, &syn->opts);
+	tcp_apply_syn_options(t, &syn->opts, now);
 	t->snd_wnd = syn->win;
 	t->last_rx = now;
 	/* A clone of its listener, born in LISTEN without a transition. */
@@ -220,8 +227,9 @@ void tcp_input_syn_sent(tcp_tcb *t, tcp_in *s, tern_time now)
 	}
 	t->irs = s->seq;
 	t->rcv_nxt = s->seq + 1;
-	t->rcv_adv = t->rcv_nxt + rcv_window_syn(t);
-	tcp_apply_syn_options(t, s->opts);
+	t->rcv_adv = t->rcv_nxt;
+	rcv_syn_edge(t, rcv_window_syn(t));
+	tcp_apply_syn_options(t, s->opts, now);
 	if (has_ack) {
 		syn_sent_established(t, s, now);
 		return;

@@ -42,6 +42,14 @@ uint32_t snd_usable(const tcp_tcb *t)
 	return wnd > flight ? wnd - flight : 0;
 }
 
+/* Every segment leaves here: the options every segment carries are
+ * added (RFC 7323 3.2) and the stack sends it. */
+static void emit(tcp_tcb *t, tcp_seg *s, tern_time now)
+{
+	opt_segment(t, s, now);
+	t->env->emit(t, s, now);
+}
+
 static void ack_sent(tcp_tcb *t)
 {
 	t->flags &= ~TCP_F_ACK_NOW;
@@ -79,6 +87,7 @@ static void out_data(tcp_tcb *t, tcp_seq seq, uint32_t len, bool fin,
 	if (len && off + len == t->snd.len)
 		s.flags |= TERN_TCP_PSH; /* it empties the buffer, as Linux */
 	if (seq_lt(seq, t->snd_max) && kind != OUT_PROBE) {
+		t->ts_rtx = opt_ts_now(t, now);
 		t->total_retrans++;
 		stat_inc(t, TERN_CTR_TCP_RETRANS_SEGS);
 		if ((t->flags & TCP_F_RTT_TIMING) &&
@@ -94,7 +103,7 @@ static void out_data(tcp_tcb *t, tcp_seq seq, uint32_t len, bool fin,
 	if (!timer_armed(t, TCP_T_RTX) && !timer_armed(t, TCP_T_PERSIST))
 		timer_set(t, TCP_T_RTX, now + t->rto);
 	ack_sent(t);
-	t->env->emit(t, &s, now);
+	emit(t, &s, now);
 }
 
 /* Nagle (RFC 1122 4.2.3.4) and sender SWS avoidance (RFC 9293
@@ -109,16 +118,30 @@ static bool small_segment_ok(const tcp_tcb *t, uint32_t len, uint32_t avail)
 	return t->max_snd_wnd > 0 && len >= t->max_snd_wnd / 2;
 }
 
-/* Sends the next segment if the windows and the rules allow it. */
-static bool send_next(tcp_tcb *t, tern_time now)
+/* Payload of one segment: the MSS, or with TSO (the link cuts at the
+ * MSS) as many whole MSS as tso_max holds. */
+static uint32_t seg_size(const tcp_tcb *t)
 {
-	uint32_t off = seq_diff(t->snd_nxt, t->snd_buf_seq);
+	if (t->tso_max <= t->snd_mss)
+		return t->snd_mss;
+	return t->tso_max - t->tso_max % t->snd_mss;
+}
 
-	if (timer_armed(t, TCP_T_PERSIST) || off > t->snd.len)
+/* Sends the next segment if `usable` (window space beyond snd_nxt) and
+ * the rules allow it. After a timeout, octets the peer SACKed are
+ * skipped (RFC 6675 5.1). */
+static bool send_next(tcp_tcb *t, uint32_t usable, tern_time now)
+{
+	if (timer_armed(t, TCP_T_PERSIST))
+		return false;
+	tcp_seq from = t->snd_nxt;
+	uint32_t max = sack_skip(t, &t->snd_nxt, seg_size(t));
+	usable -= min_u32(usable, seq_diff(t->snd_nxt, from));
+	uint32_t off = seq_diff(t->snd_nxt, t->snd_buf_seq);
+	if (off > t->snd.len)
 		return false;
 	uint32_t avail = t->snd.len - off;
-	uint32_t usable = snd_usable(t);
-	uint32_t len = min_u32(min_u32(avail, t->snd_mss), usable);
+	uint32_t len = min_u32(min_u32(avail, max), usable);
 	/* The FIN takes a sequence number and needs room for it in the
 	 * window, as in Linux (tcp_snd_wnd_test). */
 	bool fin =
@@ -129,10 +152,21 @@ static bool send_next(tcp_tcb *t, tern_time now)
 	if (len < t->snd_mss && !fin && !small_segment_ok(t, len, avail))
 		return false;
 	uint32_t flight = seq_diff(t->snd_nxt, t->snd_una) + len;
-	if (flight > t->cwnd)
+	if (flight > t->cwnd && !(t->flags & TCP_F_IN_RECOVERY))
 		t->lt_bytes += min_u32(len, flight - t->cwnd);
 	out_data(t, t->snd_nxt, len, fin, OUT_NEW_OR_RTX, now);
 	return true;
+}
+
+/* New data under the peer's window alone, for SACK recovery, where pipe
+ * stands in for the flight (RFC 6675 5, NextSeg() rule 2). */
+bool snd_new_data(tcp_tcb *t, tern_time now)
+{
+	uint32_t flight = seq_diff(t->snd_nxt, t->snd_una);
+
+	if (seq_lt(t->snd_nxt, t->snd_max) || flight >= t->snd_wnd)
+		return false;
+	return send_next(t, min_u32(t->snd_wnd - flight, t->snd_mss), now);
 }
 
 /* RFC 9293 3.8.6.1: with nothing in flight and nothing sendable (a zero
@@ -154,8 +188,11 @@ static void persist_check(tcp_tcb *t, tern_time now)
 void tcp_output(tcp_tcb *t, tern_time now)
 {
 	if (tcp_state_props(t->state) & TCP_P_SEND_DATA) {
-		while (send_next(t, now))
-			;
+		if ((t->flags & TCP_F_IN_RECOVERY) && (t->flags & TCP_F_SACK))
+			sack_recovery_output(t, now);
+		else
+			while (send_next(t, snd_usable(t), now))
+				;
 		persist_check(t, now);
 	}
 	if ((t->flags & TCP_F_ACK_NOW) && t->state >= TERN_TCP_SYN_RECEIVED)
@@ -184,7 +221,7 @@ void out_ack(tcp_tcb *t, tern_time now)
 	seg_init(t, &s, snd_ctl_seq(t), TERN_TCP_ACK);
 	ack_sent(t);
 	stat_inc(t, TERN_CTR_TCP_PURE_ACKS_OUT);
-	t->env->emit(t, &s, now);
+	emit(t, &s, now);
 }
 
 /* RFC 5961 3.2, 4.2, 5.2: the same ACK, counted apart. */
@@ -194,8 +231,8 @@ void out_challenge_ack(tcp_tcb *t, tern_time now)
 	out_ack(t, now);
 }
 
-/* SYN in SYN_SENT, SYN+ACK in SYN_RECEIVED, both with ISS and the MSS
- * option (RFC 9293 3.7.1). The window of a SYN is never scaled. */
+/* SYN in SYN_SENT, SYN+ACK in SYN_RECEIVED, both with ISS, the MSS
+ * option (RFC 9293 3.7.1) and the extensions (opts.c). */
 void out_syn(tcp_tcb *t, tern_time now)
 {
 	tcp_seg s;
@@ -203,10 +240,11 @@ void out_syn(tcp_tcb *t, tern_time now)
 
 	seg_init(t, &s, t->iss,
 		 synack ? TERN_TCP_SYN | TERN_TCP_ACK : TERN_TCP_SYN);
-	if (!synack)
-		s.win = rcv_window_syn(t);
-	s.opts.present = TERN_TCPOPT_MSS;
-	s.opts.mss = t->adv_mss;
+	/* RFC 7323 2.2: the window of a SYN or SYN+ACK is never scaled */
+	s.win = rcv_window_syn(t);
+	if (synack)
+		rcv_syn_edge(t, s.win);
+	opt_syn(t, &s.opts, synack, now);
 	/* Karn's rule (RFC 6298 3): only a first SYN or SYN+ACK is timed.
 	 * Sent again (on a timeout, for the peer's duplicate SYN, or as the
 	 * SYN+ACK of a simultaneous open), the ACK may answer either copy,
@@ -226,7 +264,7 @@ void out_syn(tcp_tcb *t, tern_time now)
 		timer_set(t, TCP_T_RTX, now + t->rto);
 	if (synack)
 		ack_sent(t);
-	t->env->emit(t, &s, now);
+	emit(t, &s, now);
 }
 
 /* A reset from this connection: <SEQ=seq><CTL=RST>, or RST+ACK carrying
@@ -242,25 +280,33 @@ void out_rst(tcp_tcb *t, tcp_seq seq, bool with_ack, tern_time now)
 		s.flags |= TERN_TCP_ACK;
 		s.ack = t->rcv_nxt;
 	}
-	t->env->emit(t, &s, now);
+	emit(t, &s, now);
+}
+
+/* Sends again up to len octets from seq (below snd_max), with the FIN
+ * if they reach it and it went out; snd_nxt unchanged. */
+void out_retransmit(tcp_tcb *t, tcp_seq seq, uint32_t len, tern_time now)
+{
+	uint32_t off = seq_diff(seq, t->snd_buf_seq);
+	uint32_t data = 0;
+
+	if (off < t->snd.len)
+		data = min_u32(t->snd.len - off, len);
+	bool fin = (t->flags & TCP_F_FIN_QUEUED) &&
+		   seq + data == snd_fin_seq(t) &&
+		   seq_gt(t->snd_max, snd_fin_seq(t));
+	if (data == 0 && !fin)
+		return;
+	out_data(t, seq, data, fin, OUT_NEW_OR_RTX, now);
 }
 
 /* Fast retransmit (RFC 5681 3.2) and partial ACKs (RFC 6582 3.2): the
- * first unacknowledged segment again, snd_nxt unchanged. */
+ * first unacknowledged segment again. */
 void out_retransmit_head(tcp_tcb *t, tern_time now)
 {
-	uint32_t off = seq_diff(t->snd_una, t->snd_buf_seq);
 	uint32_t flight = seq_diff(t->snd_max, t->snd_una);
-	uint32_t len = 0;
 
-	if (off < t->snd.len)
-		len = min_u32(min_u32(t->snd.len - off, t->snd_mss), flight);
-	bool fin = (t->flags & TCP_F_FIN_QUEUED) &&
-		   t->snd_una + len == snd_fin_seq(t) &&
-		   seq_gt(t->snd_max, snd_fin_seq(t));
-	if (len == 0 && !fin)
-		return;
-	out_data(t, t->snd_una, len, fin, OUT_NEW_OR_RTX, now);
+	out_retransmit(t, t->snd_una, min_u32(t->snd_mss, flight), now);
 }
 
 /* RFC 9293 3.8.6.1: a zero-window probe carries one octet of new data
@@ -296,5 +342,5 @@ void out_keepalive(tcp_tcb *t, tern_time now)
 
 	seg_init(t, &s, t->snd_una - 1, TERN_TCP_ACK);
 	stat_inc(t, TERN_CTR_TCP_KEEPALIVE_PROBES);
-	t->env->emit(t, &s, now);
+	emit(t, &s, now);
 }

@@ -5,7 +5,8 @@
 
 #include "tcp/internal.h"
 
-/* Without window scaling (RFC 7323) a window is at most 65535. */
+/* The largest window field (RFC 9293 3.1), scaled by rcv_wscale once
+ * window scaling is on (RFC 7323 2). */
 #define WND_MAX 65535u
 
 /* RCV.BUFF - RCV.USER: room for data beyond RCV.NXT. */
@@ -25,10 +26,24 @@ uint16_t rcv_window_syn(const tcp_tcb *t)
 	return (uint16_t)min_u32(rcv_space(t), WND_MAX);
 }
 
+/* With window scaling the field counts units of 2^rcv_wscale, and
+ * RCV.NXT moves by any number of bytes, so the field is rounded up from
+ * rcv_right, the edge we chose: rounding down would move the edge left
+ * (RFC 7323 2.4). This much of the buffer is kept back when choosing
+ * the edge, so that the rounded edge always fits. */
+static uint32_t scale_slack(const tcp_tcb *t)
+{
+	return (1u << t->rcv_wscale) - 1;
+}
+
 /* The right edge RCV.NXT + window we could offer now. */
 static tcp_seq rcv_right_edge(const tcp_tcb *t)
 {
-	return t->rcv_nxt + min_u32(rcv_space(t), WND_MAX);
+	uint32_t space = rcv_space(t);
+	uint32_t slack = scale_slack(t);
+
+	space = space > slack ? space - slack : 0;
+	return t->rcv_nxt + min_u32(space, WND_MAX << t->rcv_wscale);
 }
 
 /* RFC 9293 3.8.6.2.2: the right edge moves only when it can move by
@@ -37,17 +52,37 @@ static bool rcv_edge_may_move(const tcp_tcb *t, tcp_seq right)
 {
 	uint32_t step = min_u32(t->rcv.cap / 2, t->adv_mss);
 
-	return seq_gt(right, t->rcv_adv) && seq_diff(right, t->rcv_adv) >= step;
+	return seq_gt(right, t->rcv_right) &&
+	       seq_diff(right, t->rcv_right) >= step;
 }
 
-/* The window for the header of a segment being sent now. */
+/* The window field of a segment being sent now. rcv_adv, the edge that
+ * segments are accepted up to, is the furthest any field has said. */
 uint16_t rcv_window_adv(tcp_tcb *t)
 {
 	tcp_seq right = rcv_right_edge(t);
+	uint32_t want = 0;
 
 	if (rcv_edge_may_move(t, right))
-		t->rcv_adv = right;
-	return (uint16_t)rcv_wnd(t);
+		t->rcv_right = right;
+	if (seq_gt(t->rcv_right, t->rcv_nxt))
+		want = seq_diff(t->rcv_right, t->rcv_nxt);
+	uint32_t field = (want + scale_slack(t)) >> t->rcv_wscale;
+	if ((field << t->rcv_wscale) > rcv_space(t)) /* tiny buffers */
+		field = rcv_space(t) >> t->rcv_wscale;
+	field = min_u32(field, WND_MAX);
+	tcp_seq edge = t->rcv_nxt + (field << t->rcv_wscale);
+	if (seq_gt(edge, t->rcv_adv))
+		t->rcv_adv = edge;
+	return (uint16_t)field;
+}
+
+/* The edge our SYN or SYN+ACK offers, its window never scaled. */
+void rcv_syn_edge(tcp_tcb *t, uint16_t win)
+{
+	t->rcv_right = t->rcv_nxt + win;
+	if (seq_gt(t->rcv_right, t->rcv_adv))
+		t->rcv_adv = t->rcv_right;
 }
 
 /* After the application read: send a window update when the window has
@@ -95,44 +130,13 @@ void rcv_release(tcp_tcb *t)
 
 void snd_release(tcp_tcb *t)
 {
+	sack_release(t);
 	if (!t->snd.buf)
 		return;
 	t->env->free(t, t->snd.buf, t->snd.cap);
 	t->snd.buf = NULL;
 	t->snd.len = 0;
 	t->snd.head = 0;
-}
-
-/* Records [left, right) beyond RCV.NXT; false if it needs a new range
- * and all TCP_OOO_MAX are in use. */
-static bool ooo_add(tcp_tcb *t, tcp_seq left, tcp_seq right)
-{
-	int i = 0;
-
-	while (i < t->nooo && seq_lt(t->ooo[i].right, left))
-		i++;
-	if (i < t->nooo && seq_le(t->ooo[i].left, right)) {
-		/* overlaps or touches range i: merge, then absorb followers */
-		t->ooo[i].left = seq_min(t->ooo[i].left, left);
-		t->ooo[i].right = seq_max(t->ooo[i].right, right);
-		int j = i + 1;
-		while (j < t->nooo && seq_le(t->ooo[j].left, t->ooo[i].right)) {
-			t->ooo[i].right =
-				seq_max(t->ooo[i].right, t->ooo[j].right);
-			j++;
-		}
-		memmove(&t->ooo[i + 1], &t->ooo[j],
-			(size_t)(t->nooo - j) * sizeof(tcp_range));
-		t->nooo = (uint8_t)(t->nooo - (j - i - 1));
-		return true;
-	}
-	if (t->nooo == TCP_OOO_MAX)
-		return false;
-	memmove(&t->ooo[i + 1], &t->ooo[i],
-		(size_t)(t->nooo - i) * sizeof(tcp_range));
-	t->ooo[i] = (tcp_range){left, right};
-	t->nooo++;
-	return true;
 }
 
 /* Moves RCV.NXT over out-of-order data it has reached; true if any. */
@@ -192,7 +196,11 @@ static void text_out_of_order(tcp_tcb *t, const tcp_in *s, tern_time now)
 	/* RFC 5681 4.2: an out-of-order segment draws an immediate
 	 * (duplicate) ACK. */
 	t->flags |= TCP_F_ACK_NOW;
-	if (!ooo_add(t, s->seq, s->seq + s->len)) {
+	if (ranges_cover(t->ooo, t->nooo, s->seq, s->seq + s->len))
+		sack_dsack_note(t, s->seq, s->seq + s->len); /* RFC 2883 */
+	t->ooo_last = s->seq;
+	if (!ranges_add(t->ooo, &t->nooo, TCP_OOO_MAX, s->seq,
+			s->seq + s->len)) {
 		seg_drop(t, TERN_DROP_TCP_OOO_FULL, now);
 		return;
 	}

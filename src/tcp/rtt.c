@@ -22,6 +22,8 @@ void rtt_init(tcp_tcb *t)
 	t->rto = clamp_rto(t, (tern_time)t->cfg->rto_initial_ms * TERN_MSEC);
 }
 
+static void rto_update(tcp_tcb *t);
+
 /* RFC 6298 2.2 and 2.3: fold one measurement r into SRTT and RTTVAR. */
 void rtt_sample(tcp_tcb *t, tern_time r)
 {
@@ -34,8 +36,40 @@ void rtt_sample(tcp_tcb *t, tern_time r)
 		t->rttvar = t->rttvar - t->rttvar / 4 + err / 4;
 		t->srtt = t->srtt - t->srtt / 8 + r / 8;
 	}
+	rto_update(t);
+}
+
+static void rto_update(tcp_tcb *t)
+{
 	tern_time var = 4 * t->rttvar;
+
 	t->rto = clamp_rto(t, t->srtt + (var > RTT_G ? var : RTT_G));
+}
+
+/* RFC 7323 4.2 and appendix G: with timestamps an ACK of new data gives
+ * a sample, several per round trip, so each weighs less: alpha and beta
+ * divided by ExpectedSamples = ceil(FlightSize / (2 * SMSS)), keeping
+ * the memory of the estimator at about a round trip's worth. */
+void rtt_sample_ts(tcp_tcb *t, tern_time r)
+{
+	if (!(t->flags & TCP_F_RTT_VALID)) {
+		rtt_sample(t, r);
+		return;
+	}
+	uint32_t flight = seq_diff(t->snd_max, t->snd_una);
+	uint64_t n = (flight + 2u * t->snd_mss - 1) / (2u * t->snd_mss);
+	if (n == 0)
+		n = 1;
+	tern_time err = t->srtt > r ? t->srtt - r : r - t->srtt;
+	if (err > t->rttvar)
+		t->rttvar += (err - t->rttvar) / (4 * n);
+	else
+		t->rttvar -= (t->rttvar - err) / (4 * n);
+	if (r > t->srtt)
+		t->srtt += (r - t->srtt) / (8 * n);
+	else
+		t->srtt -= (t->srtt - r) / (8 * n);
+	rto_update(t);
 }
 
 /* RFC 6298 5.5: back the timer off after an expiry. */

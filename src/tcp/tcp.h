@@ -16,6 +16,7 @@
 #include "tcp/seq.h"
 
 typedef struct tcp_tcb tcp_tcb;
+typedef struct tcp_cc_ops tcp_cc_ops;
 
 /* A segment the engine wants sent; the stack adds addresses and headers. */
 typedef struct tcp_seg {
@@ -62,10 +63,18 @@ enum tcp_flag {
 	TCP_F_RTT_TIMING = 1u << 10,  /* rtt_seq is being timed */
 	TCP_F_IN_RECOVERY = 1u << 11, /* NewReno fast recovery */
 	TCP_F_RTT_VALID = 1u << 12,   /* srtt/rttvar hold a measurement */
+	/* Negotiated in the handshake (RFC 7323, RFC 2018): both ends
+	 * offered it, and our settings allow it. */
+	TCP_F_WSCALE = 1u << 13,
+	TCP_F_TSTAMP = 1u << 14,
+	TCP_F_SACK = 1u << 15,
+	TCP_F_DSACK = 1u << 16, /* a D-SACK block waits for the next ACK */
 };
 
 /* Out-of-order ranges beyond RCV.NXT, kept sorted and disjoint. */
-#define TCP_OOO_MAX 16
+#define TCP_OOO_MAX 64
+/* SACKed ranges above SND.UNA the sender keeps (RFC 6675 scoreboard). */
+#define TCP_SACKED_MAX 64
 
 typedef struct tcp_range {
 	tcp_seq left, right;
@@ -95,22 +104,53 @@ struct tcp_tcb {
 	/* Receive sequence space. rcv_adv is the right edge we advertised:
 	 * it never moves left (RFC 9293 3.8.6.2.2). */
 	tcp_seq irs, rcv_nxt, rcv_adv, rcv_fin_seq;
+	tcp_seq rcv_right; /* the edge chosen, before rounding to the scale */
 	uint32_t rcv_unacked; /* bytes received since our last ACK */
 
 	uint16_t snd_mss; /* effective send MSS (RFC 9293 3.7.1) */
 	uint16_t adv_mss; /* the MSS we announce */
 	uint16_t rcv_mss; /* largest segment the peer has sent us */
+	/* Payload bytes one emitted segment may carry when the link cuts
+	 * segments itself (TSO); 0 or below snd_mss: snd_mss. Set by the
+	 * stack from its link; the link cuts at snd_mss. */
+	uint32_t tso_max;
+
+	/* RFC 7323 2: window shifts, 0 unless negotiated. snd_wscale scales
+	 * the windows the peer sends; rcv_wscale ours, chosen at tcp_init
+	 * and offered in our SYN or SYN+ACK. */
+	uint8_t snd_wscale, rcv_wscale;
+	uint32_t rcvbuf_max; /* the receive buffer may grow to this */
+	/* RFC 7323 3-5: TSval = milliseconds + ts_offset (per address pair,
+	 * set by the stack); TS.Recent and when it was taken (PAWS's 24-day
+	 * limit); Last.ACK.sent. */
+	uint32_t ts_offset, ts_recent;
+	uint32_t ts_rtx; /* our TSval on the latest retransmission */
+	tern_time ts_recent_age;
+	tcp_seq last_ack_sent;
 
 	tcp_ring snd, rcv;
-	tcp_range *ooo; /* TCP_OOO_MAX ranges, allocated with rcv */
+	tcp_range *ooo;	  /* TCP_OOO_MAX ranges, allocated with rcv */
+	tcp_seq ooo_last; /* where the latest out-of-order segment began */
+	tcp_range dsack;  /* RFC 2883: the duplicate to report */
+
+	/* RFC 6675: the scoreboard (TCP_SACKED_MAX ranges, allocated on
+	 * the first SACK block) and HighRxt, the end of the highest
+	 * retransmission in this recovery. */
+	tcp_range *sacked;
+	uint8_t nsacked;
+	tcp_seq high_rxt;
 
 	/* RFC 6298 */
 	tern_time srtt, rttvar, rto;
 	tern_time rtt_start, rtx_start;
 	tcp_seq rtt_seq;
 
-	/* Congestion control (RFC 5681, RFC 6582, RFC 3042) */
+	/* Congestion control (RFC 5681, RFC 6582, RFC 3042) by cc, with
+	 * CUBIC's state (RFC 9438): W_max, W_est, K, the epoch's start */
+	const tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh, acked_frac;
+	uint32_t cubic_wmax, cubic_west, cubic_k_us;
+	tern_time cubic_epoch;
 	uint32_t lt_bytes; /* sent beyond cwnd by limited transmit */
 	tcp_seq recover;
 
@@ -129,6 +169,9 @@ void tcp_init(tcp_tcb *t, const tcp_env_ops *env, tern_stats *stats,
 	      uint16_t adv_mss);
 /* Releases the buffers (the stack frees the TCB itself). */
 void tcp_release(tcp_tcb *t);
+
+/* Is there a congestion control algorithm of that name? */
+bool tcp_cc_known(const char *name);
 
 /* ---- user calls (RFC 9293 3.10.1 - 3.10.6) ---- */
 

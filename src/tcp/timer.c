@@ -120,8 +120,8 @@ static void on_rtx(tcp_tcb *t, tern_time now)
 		/* about when the segment first left (Linux's retrans_stamp) */
 		t->rtx_start = now > t->rto ? now - t->rto : 0;
 		if (t->state >= TERN_TCP_ESTABLISHED)
-			t->ssthresh = tcp_cc_reno.ssthresh(
-				t, seq_diff(t->snd_max, t->snd_una));
+			t->ssthresh = t->cc->ssthresh(
+				t, seq_diff(t->snd_max, t->snd_una), now);
 	}
 	if (t->backoff < UINT8_MAX)
 		t->backoff++;
@@ -132,6 +132,12 @@ static void on_rtx(tcp_tcb *t, tern_time now)
 	t->lt_bytes = 0;
 	t->flags &= ~TCP_F_IN_RECOVERY;
 	t->recover = t->snd_max; /* RFC 6582 4 */
+	t->high_rxt = t->snd_una;
+	/* Go-back-N skips what the peer SACKed (RFC 6675 5.1), but a
+	 * second timeout in a row forgets it: the peer may have dropped
+	 * what it SACKed (reneging, RFC 2018 8). */
+	if (t->backoff >= 2)
+		t->nsacked = 0;
 	if (t->snd_una == t->iss) {
 		/* our SYN is unacknowledged: in SYN_SENT, SYN_RECEIVED, or
 		 * FIN_WAIT_1 after a close in a simultaneous open's

@@ -238,4 +238,10 @@ void tcp_info(const tcp_tcb *t, tern_tcp_info *o)
 	o->rcv_buf_used = t->rcv.len;
 	o->rcv_buf_size = t->rcv.cap;
 	o->next_timer = tcp_next_deadline(t);
+	o->options =
+		((t->flags & TCP_F_TSTAMP) ? TERN_TCPI_OPT_TIMESTAMPS : 0) |
+		((t->flags & TCP_F_SACK) ? TERN_TCPI_OPT_SACK : 0) |
+		((t->flags & TCP_F_WSCALE) ? TERN_TCPI_OPT_WSCALE : 0);
+	o->snd_wscale = t->snd_wscale;
+	o->rcv_wscale = t->rcv_wscale;
 }

@@ -197,15 +197,22 @@ static void link_map(jsonw *w, const tern_link_counters *c)
 #define LINK_FIELD(f) jw_kuint(w, #f, c->f)
 	jw_key(w, "link");
 	jw_object_begin(w);
+	jw_key(w, "offload");
+	jw_bool(w, c->offload);
 	LINK_FIELD(rx_frames);
 	LINK_FIELD(rx_bytes);
 	LINK_FIELD(tx_frames);
 	LINK_FIELD(tx_bytes);
+	LINK_FIELD(rx_gso_frames);
+	LINK_FIELD(rx_gso_bytes);
+	LINK_FIELD(tx_gso_frames);
+	LINK_FIELD(tx_gso_bytes);
 	LINK_FIELD(rx_dropped);
 	LINK_FIELD(tx_dropped);
 	LINK_FIELD(rx_not_ip);
 	LINK_FIELD(rx_not_ours);
 	LINK_FIELD(rx_malformed);
+	LINK_FIELD(rx_bad_vnet);
 	LINK_FIELD(tx_full);
 	LINK_FIELD(tx_down);
 	LINK_FIELD(tx_unroutable);

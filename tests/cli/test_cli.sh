@@ -216,6 +216,13 @@ expect_refused 2 "--root: cannot open directory '$work/none'" \
 expect_refused 2 "--loss.*'2'" "${S[@]}" --addr 10.7.0.2/24 --loss 2
 expect_refused 2 "serve: unknown option '--bogus'" "${S[@]}" --bogus
 expect_refused 2 "--mtu" "${S[@]}" --addr 10.7.0.2/24 --mtu 10
+for v in x ON 1 yes ''; do
+  expect_refused 2 "--offload: '$v' is not on or off" \
+    "${S[@]}" --addr 10.7.0.2/24 --offload "$v"
+  expect_refused 2 "--offload: '$v' is not on or off" \
+    "${C[@]}" --to 10.7.0.1:80 --offload "$v"
+done
+expect_refused 2 "--offload needs a value" "${S[@]}" --addr 10.7.0.2/24 --offload
 for t in 10.7.0.1 10.7.0.1:0 10.7.0.1:65536 10.7.0.1:x :80 10.7.0.300:80; do
   expect_refused 2 "--to: '$t' is not IP:PORT" "${C[@]}" --to "$t"
 done
@@ -225,6 +232,28 @@ expect_refused 2 "--local-port: '0' is not a port from 1 to 65535" \
 expect_refused 1 "--send: cannot read '$work/none'" \
   "${C[@]}" --to 10.7.0.1:80 --send "$work/none"
 expect_refused 2 "connect: unknown option '--bogus'" "${C[@]}" --bogus
+# generated data: --send-for SECONDS, --send-size BYTES, one source only
+for v in x 0 3601 -1 1.5 2s 0x10 ''; do
+  expect_refused 2 "--send-for: '$v' is not a number of seconds from 1 to 3600" \
+    "${C[@]}" --to 10.7.0.1:80 --send-for "$v"
+done
+for v in x 0 -5 1099511627777 1e6 20M ''; do
+  expect_refused 2 "--send-size: '$v' is not a number of bytes from 1 to 1099511627776" \
+    "${C[@]}" --to 10.7.0.1:80 --send-size "$v"
+done
+expect_refused 2 "--send-for needs a value" "${C[@]}" --to 10.7.0.1:80 --send-for
+expect_refused 2 "--send, --send-for and --send-size: give one of them" \
+  "${C[@]}" --to 10.7.0.1:80 --send "$work/none" --send-for 5
+expect_refused 2 "--send, --send-for and --send-size: give one of them" \
+  "${C[@]}" --to 10.7.0.1:80 --send-size 100 --send "$work/none"
+expect_refused 2 "--send, --send-for and --send-size: give one of them" \
+  "${C[@]}" --to 10.7.0.1:80 --send-for 5 --send-size 100
+expect_ok connect --help
+grep -q -- '--send-for SECONDS' "$out" || fail "connect --help: no --send-for"
+grep -q -- '--send-size BYTES' "$out" || fail "connect --help: no --send-size"
+grep -q -- '--offload on|off' "$out" || fail "connect --help: no --offload"
+expect_ok serve --help
+grep -q -- '--offload on|off' "$out" || fail "serve --help: no --offload"
 
 # ---- the command itself ----
 

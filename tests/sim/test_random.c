@@ -62,6 +62,9 @@ static int verbose;
 static tern_stats total;
 static unsigned orders_run[ORDERS];
 static const char *trace_path; /* --trace FILE: JSON Lines of the runs */
+/* The extensions (RFC 7323 window scaling and timestamps, RFC 2018
+ * SACK): every run is made with all of them on and again all off. */
+static int extensions;
 static tern_trace_json *trace;
 
 static uint64_t next(world *w)
@@ -307,7 +310,13 @@ static int build(world *w)
 	    0)
 		return -1;
 	for (int h = 0; h < 2; h++) {
+		tern_settings set;
+		tern_settings_default(&set);
+		set.tcp_window_scaling = extensions;
+		set.tcp_timestamps = extensions;
+		set.tcp_sack = extensions;
 		tern_stack_config cfg = {
+			.settings = &set,
 			.name = h ? "b" : "a",
 			.addr = h ? B_ADDR : A_ADDR,
 			.secret = {w->seed, (uint64_t)h},
@@ -418,6 +427,15 @@ static const int watched[] = {
 	TERN_CTR_TCP_CHALLENGE_ACKS,
 };
 
+/* ... and with the extensions on, SACK recovery, D-SACKs both ways and
+ * PAWS must have been reached too. */
+static const int watched_ext[] = {
+	TERN_CTR_TCP_SACK_RECOVERY,
+	TERN_CTR_TCP_DSACK_SENT,
+	TERN_CTR_TCP_DSACK_RECV,
+	TERN_CTR_TCP_PAWS_ESTAB,
+};
+
 /* What the runs exercised, printed; the main mechanisms must all have
  * been reached, or the runs prove less than they claim. */
 static void report_coverage(void)
@@ -426,6 +444,11 @@ static void report_coverage(void)
 		fprintf(stderr, "  %-24s %" PRIu64 "\n",
 			tern_counter_name(watched[i]),
 			total.counters[watched[i]]);
+	for (size_t i = 0; i < sizeof(watched_ext) / sizeof(watched_ext[0]);
+	     i++)
+		fprintf(stderr, "  %-24s %" PRIu64 "\n",
+			tern_counter_name(watched_ext[i]),
+			total.counters[watched_ext[i]]);
 	fprintf(stderr, "  %-24s %" PRIu64 "\n", "drops: bad checksums",
 		total.drops[TERN_DROP_IP_CHECKSUM] +
 			total.drops[TERN_DROP_TCP_CHECKSUM]);
@@ -436,16 +459,25 @@ static void report_coverage(void)
 			orders_run[o]);
 }
 
-static void test_random_runs(void **state)
+static void random_runs(int ext)
 {
 	unsigned failures = 0;
-	(void)state;
+
+	extensions = ext;
+	memset(&total, 0, sizeof(total));
+	memset(orders_run, 0, sizeof(orders_run));
+	fprintf(stderr, "extensions %s\n", ext ? "on" : "off");
 	for (uint64_t s = first; s < first + seeds; s++)
 		if (!run_seed(s))
 			failures++;
 	fprintf(stderr, "%" PRIu64 " seeded runs, %u failed\n", seeds,
 		failures);
 	report_coverage();
+	/* the trace is whole even when an assertion ends the program */
+	if (failures && trace) {
+		tern_trace_json_close(trace);
+		trace = NULL;
+	}
 	assert_int_equal(failures, 0);
 	if (seeds >= 500) {
 		for (size_t i = 0; i < 8; i++) /* challenge ACKs may be 0 */
@@ -455,7 +487,22 @@ static void test_random_runs(void **state)
 			    0);
 		for (int o = 0; o < ORDERS; o++)
 			assert_true(orders_run[o] > 0);
+		for (size_t i = 0; i < sizeof(watched_ext) / sizeof(int); i++)
+			assert_true((total.counters[watched_ext[i]] > 0) ==
+				    ext);
 	}
+}
+
+static void test_random_runs_extensions_on(void **state)
+{
+	(void)state;
+	random_runs(1);
+}
+
+static void test_random_runs_extensions_off(void **state)
+{
+	(void)state;
+	random_runs(0);
 }
 
 int main(int argc, char **argv)
@@ -483,7 +530,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random_runs),
+		cmocka_unit_test(test_random_runs_extensions_on),
+		cmocka_unit_test(test_random_runs_extensions_off),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tern_trace_json_close(trace);

@@ -35,9 +35,11 @@ struct env {
 	size_t rx_len;
 };
 
-static void on_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
+static void on_rx(void *ctx, const uint8_t *frame, size_t len,
+		  const tern_frame_meta *meta, tern_time now)
 {
 	struct env *e = ctx;
+	(void)meta;
 
 	(void)now;
 	assert_true(len <= sizeof(e->rx_last));
@@ -199,7 +201,7 @@ static int ip_send(struct env *e, uint32_t dst, uint8_t tag, size_t len,
 	tern_iov iov[2] = {{p, 20}, {p + 20, len - 20}};
 
 	ip_packet(p, len, dst, tag);
-	return tern_link_send(e->eth, iov, 2, now);
+	return tern_link_send(e->eth, iov, 2, NULL, now);
 }
 
 static void expect_ip(struct env *e, const uint8_t *mac, uint32_t dst,
@@ -642,13 +644,16 @@ static void test_bad_sends_refused(void **state)
 
 	(void)state;
 	ip_packet(p, sizeof(p), PEER_IP, 1);
-	assert_int_equal(tern_link_send(e->eth, &iov, 1, T0), TERN_ERR_INVAL);
+	assert_int_equal(tern_link_send(e->eth, &iov, 1, NULL, T0),
+			 TERN_ERR_INVAL);
 	iov.len = 1501;
-	assert_int_equal(tern_link_send(e->eth, &iov, 1, T0), TERN_ERR_INVAL);
-	assert_int_equal(tern_link_send(e->eth, NULL, 1, T0), TERN_ERR_INVAL);
+	assert_int_equal(tern_link_send(e->eth, &iov, 1, NULL, T0),
+			 TERN_ERR_INVAL);
+	assert_int_equal(tern_link_send(e->eth, NULL, 1, NULL, T0),
+			 TERN_ERR_INVAL);
 	expect_nothing(e);
 	iov.len = 1500;
-	assert_int_equal(tern_link_send(e->eth, &iov, 1, T0), 0);
+	assert_int_equal(tern_link_send(e->eth, &iov, 1, NULL, T0), 0);
 	expect_request(e, BCAST, PEER_IP);
 	env_close(e);
 }
@@ -662,12 +667,12 @@ static void test_empty_piece_without_base(void **state)
 	(void)state;
 	/* Queued while resolving: the copy skips the empty piece. */
 	ip_packet(p, sizeof(p), PEER_IP, 7);
-	assert_int_equal(tern_link_send(e->eth, iov, 3, T0), 0);
+	assert_int_equal(tern_link_send(e->eth, iov, 3, NULL, T0), 0);
 	expect_request(e, BCAST, PEER_IP);
 	reply_from(e, PEER_MAC, PEER_IP, T0 + 1);
 	expect_ip(e, PEER_MAC, PEER_IP, 7, 60);
 	/* Resolved: the pieces go straight down. */
-	assert_int_equal(tern_link_send(e->eth, iov, 3, T0 + 2), 0);
+	assert_int_equal(tern_link_send(e->eth, iov, 3, NULL, T0 + 2), 0);
 	expect_ip(e, PEER_MAC, PEER_IP, 7, 60);
 	env_close(e);
 }
@@ -750,7 +755,7 @@ static void deliver_exact(struct env *e, const uint8_t *f, size_t len)
 
 	assert_non_null(copy);
 	memcpy(copy, f, len);
-	tern_link_deliver(e->raw, copy, len, T0);
+	tern_link_deliver(e->raw, copy, len, NULL, T0);
 	free(copy);
 }
 
@@ -847,6 +852,137 @@ static void test_bad_config_refused(void **state)
 	tern_link_destroy(small);
 }
 
+/* ---- offloads through the Ethernet layer ---- */
+
+/* A device link that takes TSO and partial checksums and records the
+ * meta of what it is given. */
+struct odev {
+	tern_link link; /* first */
+	int n;
+	bool has;
+	tern_frame_meta m;
+	uint16_t type; /* the last frame's EtherType */
+};
+
+static int odev_send(tern_link *l, const tern_iov *iov, int iovcnt,
+		     const tern_frame_meta *meta, tern_time now)
+{
+	struct odev *d = (struct odev *)l;
+
+	(void)iovcnt;
+	(void)now;
+	d->n++;
+	d->has = meta != NULL;
+	if (meta)
+		d->m = *meta;
+	d->type = tern_load16((const uint8_t *)iov[0].base + 12);
+	return 0;
+}
+
+static void odev_destroy(tern_link *l)
+{
+	(void)l;
+}
+
+static const tern_link_ops odev_ops = {.send = odev_send,
+				       .destroy = odev_destroy};
+
+struct seen_meta {
+	int n;
+	bool has;
+	tern_frame_meta m;
+};
+
+static void on_seen(void *ctx, const uint8_t *frame, size_t len,
+		    const tern_frame_meta *meta, tern_time now)
+{
+	struct seen_meta *s = ctx;
+
+	(void)frame;
+	(void)len;
+	(void)now;
+	s->n++;
+	s->has = meta != NULL;
+	if (meta)
+		s->m = *meta;
+}
+
+/* The wrapper offers the device's offloads less the Ethernet header, and
+ * moves checksum offsets by 14 each way; a packet waiting for ARP keeps
+ * its meta. */
+static void test_offloads_shift(void **state)
+{
+	static struct odev d = {.link = {.ops = &odev_ops,
+					 .mtu = 1514,
+					 .tso_max = 65535 + 14,
+					 .tx_csum = true}};
+	tern_tun_config cfg = config(0, 24, 0);
+	static uint8_t p[20000], f[20000];
+	tern_frame_meta m = {.gso_size = 1460,
+			     .flags = TERN_FRAME_CSUM_PARTIAL,
+			     .csum_start = 20,
+			     .csum_offset = 16};
+	tern_iov iov = {p, 10000};
+	struct seen_meta up = {0};
+	tern_link_counters c;
+	tern_link *eth;
+
+	(void)state;
+	eth = eth_wrap(&d.link, &cfg, NULL);
+	assert_non_null(eth);
+	assert_int_equal(eth->tso_max, 65535);
+	assert_true(eth->tx_csum);
+	tern_link_set_rx(eth, on_seen, &up);
+	ip_packet(p, 10000, 0x0a0000ffu, 1); /* the subnet's broadcast */
+	assert_int_equal(tern_link_send(eth, &iov, 1, &m, T0), 0);
+	assert_true(d.has);
+	assert_int_equal(d.m.csum_start, 34);
+	assert_int_equal(d.m.gso_size, 1460);
+	/* To a neighbour not yet known: ARP first, then the packet. */
+	ip_packet(p, 10000, PEER_IP, 2);
+	assert_int_equal(tern_link_send(eth, &iov, 1, &m, T0), 0);
+	assert_int_equal(d.type, 0x0806);
+	assert_false(d.has);
+	uint8_t arp[64];
+	size_t n =
+		arp_frame(arp, OUR_MAC, 2, PEER_MAC, PEER_IP, OUR_MAC, OUR_IP);
+	tern_link_deliver(&d.link, arp, n, NULL, T0);
+	assert_int_equal(d.type, 0x0800);
+	assert_true(d.has);
+	assert_int_equal(d.m.csum_start, 34);
+	/* Too long without gso_size; a partial checksum it cannot take. */
+	assert_int_equal(tern_link_send(eth, &iov, 1, NULL, T0),
+			 TERN_ERR_INVAL);
+	static struct odev d2 = {.link = {.ops = &odev_ops, .mtu = 1514}};
+	tern_link *plain = eth_wrap(&d2.link, &cfg, NULL);
+	assert_int_equal(plain->tso_max, 0);
+	assert_false(plain->tx_csum);
+	iov.len = 1000;
+	m.gso_size = 0;
+	assert_int_equal(tern_link_send(plain, &iov, 1, &m, T0),
+			 TERN_ERR_INVAL);
+	tern_link_destroy(plain);
+	/* Up: offsets from the IP header. */
+	eth_hdr(f, OUR_MAC, PEER_MAC, 0x0800);
+	ip_packet(f + 14, 5000, OUR_IP, 3);
+	m = (tern_frame_meta){.gso_size = 1448,
+			      .flags = TERN_FRAME_CSUM_PARTIAL |
+				       TERN_FRAME_CSUM_OK,
+			      .csum_start = 34,
+			      .csum_offset = 16};
+	tern_link_deliver(&d.link, f, 14 + 5000, &m, T0);
+	assert_int_equal(up.n, 1);
+	assert_true(up.has);
+	assert_int_equal(up.m.csum_start, 20);
+	assert_int_equal(up.m.gso_size, 1448);
+	m.csum_start = 10; /* inside the Ethernet header */
+	tern_link_deliver(&d.link, f, 14 + 5000, &m, T0);
+	assert_int_equal(up.n, 1);
+	assert_int_equal(eth_counters(eth, &c), 0);
+	assert_int_equal(c.rx_bad_vnet, 1);
+	tern_link_destroy(eth);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -876,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_runts_dropped),
 		cmocka_unit_test(test_random_mac),
 		cmocka_unit_test(test_bad_config_refused),
+		cmocka_unit_test(test_offloads_shift),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

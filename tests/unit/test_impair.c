@@ -9,6 +9,7 @@
 
 #include <tern/link.h>
 #include <tern/sim.h>
+#include <tern/wire.h>
 
 #include "link/impair.h"
 #include "testutil.h"
@@ -65,6 +66,7 @@ struct entry {
 struct log {
 	struct entry *e;
 	size_t n, cap;
+	size_t with_meta; /* frames that came with meta */
 	uint8_t last[2048];
 };
 
@@ -115,11 +117,14 @@ static bool logs_equal(const struct log *x, const struct log *y)
 }
 
 /* Receives what the wrapper hands up. */
-static void on_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
+static void on_rx(void *ctx, const uint8_t *frame, size_t len,
+		  const tern_frame_meta *meta, tern_time now)
 {
+	struct log *log = ctx;
 	tern_iov iov = {.base = frame, .len = len};
 
-	log_add(ctx, &iov, 1, now);
+	log->with_meta += meta != NULL;
+	log_add(log, &iov, 1, now);
 }
 
 /* ---- the test link: records what is sent, lets the test push frames
@@ -135,9 +140,12 @@ struct tlink {
 };
 
 static int tl_send(tern_link *link, const tern_iov *iov, int iovcnt,
-		   tern_time now)
+		   const tern_frame_meta *meta, tern_time now)
 {
-	log_add(&((struct tlink *)link)->sent, iov, iovcnt, now);
+	struct log *log = &((struct tlink *)link)->sent;
+
+	log->with_meta += meta != NULL;
+	log_add(log, iov, iovcnt, now);
 	return 0;
 }
 
@@ -229,7 +237,7 @@ static int send_frame(struct rig *r, uint32_t counter, size_t len,
 
 	assert_true(len >= FRAME_MIN && len <= sizeof(buf));
 	make_frame(buf, len, ADDR_B, counter);
-	return tern_link_send(r->w, iov, 2, now);
+	return tern_link_send(r->w, iov, 2, NULL, now);
 }
 
 /* A frame arriving on the inner link. */
@@ -240,7 +248,7 @@ static void push_frame(struct rig *r, uint32_t counter, size_t len,
 
 	assert_true(len >= FRAME_MIN && len <= sizeof(buf));
 	make_frame(buf, len, ADDR_A, counter);
-	tern_link_deliver(&r->tl.link, buf, len, now);
+	tern_link_deliver(&r->tl.link, buf, len, NULL, now);
 }
 
 /* Polls the wrapper at each of its deadlines up to `until`. */
@@ -276,7 +284,7 @@ static void test_perfect_passes_through(void **state)
 	assert_string_equal(r.w->name, "test");
 	for (uint32_t i = 0; i < 10; i++) {
 		make_frame(buf, sizeof(buf), ADDR_B, i);
-		assert_int_equal(tern_link_send(r.w, iov, 2, 5 * i), 0);
+		assert_int_equal(tern_link_send(r.w, iov, 2, NULL, 5 * i), 0);
 		/* Handed on at once, the caller's own pieces. */
 		assert_int_equal(r.tl.sent.n, i + 1);
 		assert_ptr_equal(r.tl.sent.e[i].base, buf);
@@ -284,7 +292,8 @@ static void test_perfect_passes_through(void **state)
 		assert_int_equal(r.tl.sent.e[i].t, 5 * i);
 		assert_int_equal(r.tl.sent.e[i].hash, fnv1a(buf, sizeof(buf)));
 		make_frame(buf, sizeof(buf), ADDR_A, i);
-		tern_link_deliver(&r.tl.link, buf, sizeof(buf), 5 * i + 1);
+		tern_link_deliver(&r.tl.link, buf, sizeof(buf), NULL,
+				  5 * i + 1);
 		assert_int_equal(r.up.n, i + 1);
 		assert_ptr_equal(r.up.e[i].base, buf);
 		assert_int_equal(r.up.e[i].t, 5 * i + 1);
@@ -344,7 +353,7 @@ static void test_refusals(void **state)
 	{
 		static uint8_t big[TERN_FRAME_MAX + 1];
 		tern_iov iov = {big, sizeof(big)};
-		assert_int_equal(tern_link_send(r.w, &iov, 1, 0),
+		assert_int_equal(tern_link_send(r.w, &iov, 1, NULL, 0),
 				 TERN_ERR_INVAL);
 	}
 	assert_int_equal(stats_of(&r, 0).frames, 0);
@@ -488,12 +497,12 @@ static void test_corrupt_one_bit(void **state)
 	for (uint32_t i = 0; i < 1000; i++) {
 		make_frame(buf, sizeof(buf), ADDR_B, i);
 		memcpy(want, buf, sizeof(want));
-		assert_int_equal(tern_link_send(r.w, &iov, 1, i), 0);
+		assert_int_equal(tern_link_send(r.w, &iov, 1, NULL, i), 0);
 		assert_memory_equal(buf, want, sizeof(buf));
 		assert_int_equal(r.tl.sent.n, i + 1);
 		assert_ptr_not_equal(r.tl.sent.e[i].base, buf);
 		assert_int_equal(bits_differing(want, r.tl.sent.last, 200), 1);
-		tern_link_deliver(&r.tl.link, buf, sizeof(buf), i);
+		tern_link_deliver(&r.tl.link, buf, sizeof(buf), NULL, i);
 		drive(&r, TERN_TIME_NONE);
 		assert_int_equal(r.up.n, i + 1);
 		assert_int_equal(bits_differing(want, r.up.last, 200), 1);
@@ -742,10 +751,10 @@ static void sim_tick(void *arg, tern_time now)
 	tern_iov iov = {buf, 24 + p->k % 1000};
 
 	make_frame(buf, iov.len, ADDR_B, p->k);
-	assert_int_equal(tern_link_send(p->a, &iov, 1, now), 0);
+	assert_int_equal(tern_link_send(p->a, &iov, 1, NULL, now), 0);
 	iov.len = 24 + p->k % 500;
 	make_frame(buf, iov.len, ADDR_A, p->k);
-	assert_int_equal(tern_link_send(p->b, &iov, 1, now), 0);
+	assert_int_equal(tern_link_send(p->b, &iov, 1, NULL, now), 0);
 	if (++p->k < ROUGH_FRAMES)
 		assert_int_equal(
 			tern_sim_at(p->sim, now + ROUGH_PERIOD, sim_tick, p),
@@ -796,6 +805,117 @@ static void test_same_fates_as_simulator(void **state)
 	}
 }
 
+/* ---- offloads: none offered, frames with them made wire frames ---- */
+
+/* A TCP/IPv4 packet from ADDR_A to ADDR_B with plen payload bytes, its
+ * checksum left partial (the pseudo-header sum), as an offloading TUN
+ * hands it up. */
+static size_t partial_packet(uint8_t *p, size_t plen)
+{
+	tern_tcp_hdr th = {.sport = 1,
+			   .dport = 2,
+			   .seq = 100,
+			   .ack = 1,
+			   .flags = TERN_TCP_ACK,
+			   .win = 500};
+	tern_ipv4_hdr ih = {.ttl = 64,
+			    .proto = TERN_IPPROTO_TCP,
+			    .src = ADDR_A,
+			    .dst = ADDR_B};
+	tern_csum c;
+	size_t tl = tern_tcp_emit(p + 20, 60, &th);
+
+	for (size_t i = 0; i < plen; i++)
+		p[20 + tl + i] = (uint8_t)(i * 3);
+	tern_ipv4_emit(p, 20, &ih, tl + plen);
+	tern_csum_init(&c);
+	tern_csum_add_pseudo(&c, ADDR_A, ADDR_B, TERN_IPPROTO_TCP,
+			     (uint16_t)(tl + plen));
+	tern_store16(p + 36, (uint16_t)~tern_csum_final(&c));
+	return 20 + tl + plen;
+}
+
+struct checked {
+	int n, good, with_meta;
+	size_t payload;
+};
+
+static void on_check(void *ctx, const uint8_t *frame, size_t len,
+		     const tern_frame_meta *meta, tern_time now)
+{
+	struct checked *c = ctx;
+	tern_ipv4_hdr ih;
+	tern_tcp_hdr th;
+
+	(void)now;
+	c->n++;
+	c->with_meta += meta != NULL;
+	if (tern_ipv4_parse(frame, len, &ih) == 0 &&
+	    tern_tcp_parse(ih.payload, ih.payload_len, ih.src, ih.dst, true,
+			   &th) == 0) {
+		c->good++;
+		c->payload += th.payload_len;
+	}
+}
+
+/* Inner offers TSO and checksum offload; the wrapper offers neither. A
+ * GSO packet with a partial checksum from inner goes up as wire frames,
+ * each with its checksums complete and no meta, each dealt its own fate;
+ * one sent with meta reaches inner the same way. */
+static void test_offloads_made_wire_frames(void **state)
+{
+	static uint8_t p[20000];
+	static struct rig r;
+	struct checked up = {0};
+	tern_frame_meta m = {.gso_size = 1448,
+			     .flags = TERN_FRAME_CSUM_PARTIAL |
+				      TERN_FRAME_CSUM_OK,
+			     .csum_start = 20,
+			     .csum_offset = 16};
+	size_t len = partial_packet(p, 10000);
+	tern_iov iov[2] = {{p, 40}, {p + 40, 0}};
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.tl.link.ops = &tl_ops;
+	r.tl.link.mtu = 1500;
+	r.tl.link.tso_max = 65535;
+	r.tl.link.tx_csum = true;
+	r.tl.deadline = TERN_TIME_NONE;
+	r.w = tern_impair_wrap(&r.tl.link, NULL, NULL, 1, NULL);
+	assert_non_null(r.w);
+	assert_int_equal(r.w->tso_max, 0);
+	assert_false(r.w->tx_csum);
+	tern_link_set_rx(r.w, on_check, &up);
+	tern_link_deliver(&r.tl.link, p, len, &m, 0);
+	assert_int_equal(up.n, 7);
+	assert_int_equal(up.good, 7);
+	assert_int_equal(up.with_meta, 0);
+	assert_int_equal(up.payload, 10000);
+	assert_int_equal(stats_of(&r, 1).frames, 7);
+	/* Out: 5000 bytes at 1000, in pieces. */
+	len = partial_packet(p, 5000);
+	iov[1].len = len - 40;
+	m.gso_size = 1000;
+	m.flags = TERN_FRAME_CSUM_PARTIAL;
+	assert_int_equal(tern_link_send(r.w, iov, 2, &m, 0), 0);
+	assert_int_equal(r.tl.sent.n, 5);
+	assert_int_equal(r.tl.sent.with_meta, 0);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(r.tl.sent.e[i].len, 40 + 1000);
+	up = (struct checked){0};
+	on_check(&up, r.tl.sent.last, 1040, NULL, 0);
+	assert_int_equal(up.good, 1);
+	/* What cannot be cut is refused (out) or goes up as it came (in). */
+	p[9] = 17;
+	assert_int_equal(tern_link_send(r.w, iov, 2, &m, 0), TERN_ERR_INVAL);
+	up = (struct checked){0};
+	tern_link_deliver(&r.tl.link, p, len, &m, 0);
+	assert_int_equal(up.n, 1);
+	assert_int_equal(up.with_meta, 0);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -815,6 +935,7 @@ int main(void)
 		cmocka_unit_test(test_directions_independent),
 		cmocka_unit_test(test_draws_independent_of_settings),
 		cmocka_unit_test(test_same_fates_as_simulator),
+		cmocka_unit_test(test_offloads_made_wire_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

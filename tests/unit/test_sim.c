@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <tern/sim.h>
+#include <tern/wire.h>
 
 #include "testutil.h"
 
@@ -53,7 +54,7 @@ static int send_frame(tern_link *from, uint32_t dst, uint32_t counter,
 	iov[0].len = 20;
 	iov[1].base = buf + 20;
 	iov[1].len = len - 20;
-	return tern_link_send(from, iov, 2, now);
+	return tern_link_send(from, iov, 2, NULL, now);
 }
 
 struct rx_entry {
@@ -99,9 +100,11 @@ static void log_add(struct rx_log *log, const uint8_t *frame, size_t len,
 		memcpy(log->last, frame, len);
 }
 
-static void on_rx(void *ctx, const uint8_t *frame, size_t len, tern_time now)
+static void on_rx(void *ctx, const uint8_t *frame, size_t len,
+		  const tern_frame_meta *meta, tern_time now)
 {
 	struct rx_log *log = ctx;
+	(void)meta;
 
 	log_add(log, frame, len, now, log->port);
 }
@@ -200,10 +203,12 @@ struct echo {
 	uint32_t peer;
 };
 
-static void on_echo(void *ctx, const uint8_t *frame, size_t len, tern_time now)
+static void on_echo(void *ctx, const uint8_t *frame, size_t len,
+		    const tern_frame_meta *meta, tern_time now)
 {
 	struct echo *e = ctx;
 	uint32_t c = get_be32(frame + 20);
+	(void)meta;
 
 	log_add(&e->log, frame, len, now, 0);
 	if (c < 10)
@@ -881,7 +886,7 @@ static void test_unroutable(void **state)
 
 	(void)state;
 	net_open(&n, 1, NULL, NULL);
-	assert_int_equal(tern_link_send(n.a, &iov, 1, 0), 0);
+	assert_int_equal(tern_link_send(n.a, &iov, 1, NULL, 0), 0);
 	assert_int_equal(send_frame(n.a, ADDR_C, 1, 64, 0), 0);
 	assert_int_equal(send_frame(n.a, ADDR_A, 2, 64, 0), 0);
 	assert_int_equal(send_frame(n.a, ADDR_B, 3, 64, 0), 0);
@@ -965,6 +970,136 @@ static void test_free_in_flight(void **state)
 	net_close(&n);
 }
 
+/* ---- offloading ports ---- */
+
+struct meta_log {
+	int n;
+	size_t len;
+	bool has;
+	tern_frame_meta m;
+	uint8_t frame[TERN_FRAME_MAX];
+};
+
+static void on_meta(void *ctx, const uint8_t *frame, size_t len,
+		    const tern_frame_meta *meta, tern_time now)
+{
+	struct meta_log *log = ctx;
+
+	(void)now;
+	log->n++;
+	log->len = len;
+	log->has = meta != NULL;
+	if (meta)
+		log->m = *meta;
+	memcpy(log->frame, frame, len);
+}
+
+struct onet {
+	tern_sim *sim;
+	tern_link *a, *b;
+	struct meta_log at_b;
+};
+
+static struct onet *onet_open(const tern_sim_path *ab)
+{
+	struct onet *n = calloc(1, sizeof(*n));
+
+	assert_non_null(n);
+	n->sim = tern_sim_new(5);
+	n->a = tern_sim_port(n->sim, ADDR_A, 1500);
+	n->b = tern_sim_port(n->sim, ADDR_B, 1500);
+	assert_int_equal(tern_sim_join(n->sim, n->a, n->b, ab, NULL), 0);
+	tern_link_set_rx(n->b, on_meta, &n->at_b);
+	return n;
+}
+
+static void onet_close(struct onet *n)
+{
+	tern_sim_free(n->sim);
+	free(n);
+}
+
+/* Off by default; on, a TSO frame with a partial checksum crosses as one
+ * frame and arrives with its gso_size, flagged CSUM_OK, like GRO. */
+static void test_port_offload(void **state)
+{
+	static uint8_t f[10000];
+	struct onet *n = onet_open(NULL);
+	tern_frame_meta m = {.gso_size = 1000,
+			     .flags = TERN_FRAME_CSUM_PARTIAL,
+			     .csum_start = 20,
+			     .csum_offset = 16};
+	tern_iov iov = {f, sizeof(f)};
+	tern_link other = {0};
+
+	(void)state;
+	make_frame(f, sizeof(f), ADDR_B, 1);
+	assert_int_equal(n->a->tso_max, 0);
+	assert_false(n->a->tx_csum);
+	assert_int_equal(tern_link_send(n->a, &iov, 1, &m, 0), TERN_ERR_INVAL);
+	m.gso_size = 0;
+	iov.len = 1000;
+	assert_int_equal(tern_link_send(n->a, &iov, 1, &m, 0), TERN_ERR_INVAL);
+	assert_int_equal(tern_sim_port_set_offload(n->a, true), 0);
+	assert_int_equal(n->a->tso_max, 65535);
+	assert_true(n->a->tx_csum);
+	m.gso_size = 1000;
+	iov.len = sizeof(f);
+	assert_int_equal(tern_link_send(n->a, &iov, 1, &m, 0), 0);
+	tern_sim_run(n->sim, TERN_TIME_NONE);
+	assert_int_equal(n->at_b.n, 1);
+	assert_int_equal(n->at_b.len, sizeof(f));
+	assert_memory_equal(n->at_b.frame, f, sizeof(f));
+	assert_true(n->at_b.has);
+	assert_int_equal(n->at_b.m.gso_size, 1000);
+	assert_int_equal(n->at_b.m.flags,
+			 TERN_FRAME_CSUM_PARTIAL | TERN_FRAME_CSUM_OK);
+	/* A plain frame stays plain. */
+	iov.len = 100;
+	assert_int_equal(tern_link_send(n->a, &iov, 1, NULL, 0), 0);
+	tern_sim_run(n->sim, TERN_TIME_NONE);
+	assert_int_equal(n->at_b.n, 2);
+	assert_false(n->at_b.has);
+	assert_int_equal(tern_sim_port_set_offload(n->a, false), 0);
+	assert_int_equal(n->a->tso_max, 0);
+	assert_int_equal(tern_sim_port_set_offload(NULL, true), TERN_ERR_INVAL);
+	assert_int_equal(tern_sim_port_set_offload(&other, true),
+			 TERN_ERR_INVAL);
+	onet_close(n);
+}
+
+/* A corrupted frame gets its checksum finished before the bit flips (as
+ * the sending NIC would have) and arrives plain, so the receiver checks
+ * it: exactly one bit differs from the completed frame. */
+static void test_port_offload_corrupt(void **state)
+{
+	static uint8_t f[3000], want[3000];
+	tern_sim_path bad = {.corrupt = 1.0};
+	struct onet *n = onet_open(&bad);
+	tern_frame_meta m = {.gso_size = 1000,
+			     .flags = TERN_FRAME_CSUM_PARTIAL,
+			     .csum_start = 20,
+			     .csum_offset = 16};
+	tern_iov iov = {f, sizeof(f)};
+	int bits = 0;
+
+	(void)state;
+	make_frame(f, sizeof(f), ADDR_B, 2);
+	/* The field holds the "pseudo-header sum"; the NIC sums from 20 on. */
+	memcpy(want, f, sizeof(f));
+	tern_store16(want + 36,
+		     tern_inet_checksum(want + 20, sizeof(want) - 20));
+	assert_int_equal(tern_sim_port_set_offload(n->a, true), 0);
+	assert_int_equal(tern_link_send(n->a, &iov, 1, &m, 0), 0);
+	tern_sim_run(n->sim, TERN_TIME_NONE);
+	assert_int_equal(n->at_b.n, 1);
+	assert_false(n->at_b.has);
+	for (size_t i = 0; i < sizeof(f); i++)
+		bits += __builtin_popcount(n->at_b.frame[i] ^ want[i]);
+	assert_int_equal(bits, 1);
+	onet_close(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -993,6 +1128,8 @@ int main(void)
 		cmocka_unit_test(test_join_errors),
 		cmocka_unit_test(test_set_path),
 		cmocka_unit_test(test_free_in_flight),
+		cmocka_unit_test(test_port_offload),
+		cmocka_unit_test(test_port_offload_corrupt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

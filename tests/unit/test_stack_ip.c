@@ -27,8 +27,10 @@ typedef struct rig {
 	tern_conn *conn;
 } rig;
 
-static int cap_send(tern_link *l, const tern_iov *iov, int n, tern_time now)
+static int cap_send(tern_link *l, const tern_iov *iov, int n,
+		    const tern_frame_meta *meta, tern_time now)
 {
+	(void)meta;
 	rig *r = (rig *)l;
 	frame *f = &r->out[r->nout++ % 64];
 	(void)now;

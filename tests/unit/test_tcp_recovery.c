@@ -12,6 +12,8 @@ static const uint8_t PA = TERN_TCP_PSH | TERN_TCP_ACK;
  * a flight of six segments S0..S5 at 2 s: seq B + 1460 k. */
 static void six_in_flight(harness *h)
 {
+	h->cfg.tcp_initcwnd = 0; /* RFC 5681 3.1: 3 segments */
+	h_use_reno(h);
 	h_established_client(h);
 	assert_int_equal(h_send(h, 4380, AT(1000)), 4380);
 	expect_seg(h, ACK, 1, 1, 1460);

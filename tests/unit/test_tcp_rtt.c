@@ -9,16 +9,6 @@
 
 static const uint8_t PA = TERN_TCP_PSH | TERN_TCP_ACK;
 
-static void expect_rtt(harness *h, tern_time srtt, tern_time rttvar,
-		       tern_time rto)
-{
-	tern_tcp_info i = h_info(h);
-
-	assert_int_equal(i.srtt, srtt);
-	assert_int_equal(i.rttvar, rttvar);
-	assert_int_equal(i.rto, rto);
-}
-
 /* 2.1: before any sample the RTO is 1 s. */
 static void test_syn_sent_initial_rto(void **state)
 {
@@ -239,6 +229,7 @@ static void test_established_rto_go_back_n(void **state)
 {
 	harness *h = *state;
 
+	h_use_reno(h);
 	h_established_client(h);
 	assert_int_equal(h_send(h, 4380, AT(1000)), 4380);
 	expect_seg(h, TERN_TCP_ACK, 1, 1, 1460);

@@ -495,11 +495,18 @@ static void test_open_bad_path(void **state)
 }
 
 /* --stats: the counters that are not zero, by name; with a link, every
- * field of its counters, zeros included. */
+ * field of its counters, zeros included, and which path the device runs
+ * (offload) with its GSO packets each way. */
 static void test_stats_json(void **state)
 {
 	tern_stats st = {0};
-	tern_link_counters lc = {.rx_frames = 7, .rx_not_ip = 2};
+	tern_link_counters lc = {.rx_frames = 7,
+				 .rx_not_ip = 2,
+				 .offload = true,
+				 .tx_gso_frames = 3,
+				 .tx_gso_bytes = 190000,
+				 .rx_gso_frames = 5,
+				 .rx_bad_vnet = 4};
 	char buf[2048];
 	(void)state;
 
@@ -512,14 +519,22 @@ static void test_stats_json(void **state)
 	n = tern_stats_json(buf, sizeof(buf), &st, &lc);
 	assert_int_equal(n, strlen(buf));
 	assert_non_null(strstr(buf, "\"drops\":{\"tcp_bad_checksum\":1},"
-				    "\"link\":{\"rx_frames\":7,"
+				    "\"link\":{\"offload\":true,"
+				    "\"rx_frames\":7,"
 				    "\"rx_bytes\":0,"));
 	assert_non_null(strstr(buf, "\"rx_not_ip\":2,"));
+	assert_non_null(strstr(buf, "\"rx_gso_frames\":5,\"rx_gso_bytes\":0,"
+				    "\"tx_gso_frames\":3,"
+				    "\"tx_gso_bytes\":190000,"));
+	assert_non_null(strstr(buf, "\"rx_bad_vnet\":4,"));
 	assert_non_null(strstr(buf, "\"arp_replies_out\":0}}"));
 	/* as snprintf: the length needed, whatever the buffer */
 	assert_int_equal(tern_stats_json(NULL, 0, &st, &lc), n);
 	assert_int_equal(tern_stats_json(buf, 10, &st, &lc), n);
 	assert_int_equal(strlen(buf), 9);
+	lc.offload = false;
+	tern_stats_json(buf, sizeof(buf), &st, &lc);
+	assert_non_null(strstr(buf, "\"link\":{\"offload\":false,"));
 }
 
 /* ---- whole traces, read back by Python ---- */

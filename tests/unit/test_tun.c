@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <tern/link.h>
 #include <tern/wire.h>
 
@@ -111,10 +114,12 @@ struct seen {
 	uint16_t want_id;
 };
 
-static void on_rx(void *ctx, const uint8_t *p, size_t len, tern_time now)
+static void on_rx(void *ctx, const uint8_t *p, size_t len,
+		  const tern_frame_meta *meta, tern_time now)
 {
 	struct seen *s = ctx;
 	tern_ipv4_hdr h;
+	(void)meta;
 
 	(void)now;
 	if (tern_ipv4_parse(p, len, &h) != 0)
@@ -208,6 +213,33 @@ static bool udp_received(int s, int timeout_ms)
 	       memcmp(buf, "tern!", 5) == 0;
 }
 
+static tern_link *open_cfg(const char *name, bool tap, tern_tun_offload off,
+			   bool mq, int *err)
+{
+	tern_tun_config cfg = {
+		.ifname = name,
+		.tap = tap,
+		.addr = TAP_NET + 2,
+		.prefix_len = 24,
+		.mac = {0x02, 0x00, 0x00, 0x00, 0x63, 0x02},
+		.offload = off,
+		.multi_queue = mq,
+	};
+	*err = 0;
+	return tern_tun_open(&cfg, err);
+}
+
+/* The device's IFF_* flags as the kernel keeps them (TUNGETIFF on the
+ * link's descriptor; sysfs would show the test's first namespace). */
+static unsigned tun_flags(tern_link *l)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	assert_int_equal(ioctl(tern_link_fd(l), TUNGETIFF, &ifr), 0);
+	return (unsigned short)ifr.ifr_flags;
+}
+
 static tern_link *open_tun(const char *name, bool tap, int *err)
 {
 	tern_tun_config cfg = {
@@ -278,7 +310,7 @@ static void test_tun_write_accepted(void **state)
 	len = udp_packet(p, TUN_NET + 2, TUN_NET + 1);
 	tern_iov iov = {p, len};
 	/* Down: the kernel says EIO; the frame is dropped and counted. */
-	assert_int_equal(tern_link_send(l, &iov, 1, clock_now()), 0);
+	assert_int_equal(tern_link_send(l, &iov, 1, NULL, clock_now()), 0);
 	assert_int_equal(tern_link_get_counters(l, &c), 0);
 	assert_int_equal(c.tx_down, 1);
 	assert_int_equal(c.tx_dropped, 1);
@@ -286,7 +318,7 @@ static void test_tun_write_accepted(void **state)
 			     "ip link set terntun2 up"),
 			 0);
 	sock = udp_listen(TUN_NET + 1);
-	assert_int_equal(tern_link_send(l, &iov, 1, clock_now()), 0);
+	assert_int_equal(tern_link_send(l, &iov, 1, NULL, clock_now()), 0);
 	assert_true(udp_received(sock, 1000));
 	assert_int_equal(tern_link_get_counters(l, &c), 0);
 	assert_int_equal(c.tx_frames, 1);
@@ -294,7 +326,7 @@ static void test_tun_write_accepted(void **state)
 	/* Not an IP packet at all: the kernel refuses it. */
 	iov.len = 2;
 	p[0] = 0x12;
-	assert_int_equal(tern_link_send(l, &iov, 1, clock_now()),
+	assert_int_equal(tern_link_send(l, &iov, 1, NULL, clock_now()),
 			 TERN_ERR_INVAL);
 	close(sock);
 	tern_link_destroy(l);
@@ -398,7 +430,7 @@ static void test_tap_resolves_and_writes(void **state)
 	iov.len = udp_packet(p, TAP_NET + 2, TAP_NET + 1);
 	/* Queued while the link asks who has 10.99.1.1; sent on the
 	 * kernel's reply. */
-	assert_int_equal(tern_link_send(l, &iov, 1, clock_now()), 0);
+	assert_int_equal(tern_link_send(l, &iov, 1, NULL, clock_now()), 0);
 	for (end = clock_now() + WAIT; !got && clock_now() < end;) {
 		assert_true(tern_link_recv(l, 64, clock_now()) >= 0);
 		tern_link_poll(l, clock_now());
@@ -407,6 +439,119 @@ static void test_tap_resolves_and_writes(void **state)
 	assert_true(got);
 	close(sock);
 	tern_link_destroy(l);
+}
+
+/* ---- offloads ---- */
+
+/* A UDP datagram whose checksum field holds only the pseudo-header sum,
+ * as a stack with checksum offload leaves it. */
+static size_t udp_partial(uint8_t *p, uint32_t src, uint32_t dst)
+{
+	size_t len = udp_packet(p, src, dst);
+	tern_csum c;
+
+	tern_csum_init(&c);
+	tern_csum_add_pseudo(&c, src, dst, 17, (uint16_t)(len - 20));
+	tern_store16(p + 26, (uint16_t)~tern_csum_final(&c));
+	return len;
+}
+
+/* On by default: the vnet header, TSO up to 64 KB, partial checksums the
+ * kernel finishes (a datagram with one reaches its socket; sent plain,
+ * the kernel drops it for its checksum). Off: none of it. */
+static void test_tun_offload_paths(void **state)
+{
+	tern_frame_meta m = {.flags = TERN_FRAME_CSUM_PARTIAL,
+			     .csum_start = 20,
+			     .csum_offset = 6};
+	tern_link_counters c;
+	uint8_t p[64];
+	tern_link *l;
+	int err, sock;
+
+	(void)state;
+	need_root();
+	l = open_tun("terntun5", false, &err);
+	assert_non_null(l);
+	assert_int_equal(tern_link_get_counters(l, &c), 0);
+	assert_true(c.offload);
+	assert_int_equal(l->tso_max, 65535);
+	assert_true(l->tx_csum);
+	assert_true(tun_flags(l) & IFF_VNET_HDR);
+	assert_int_equal(run("ip addr add 10.99.0.1/24 dev terntun5 && "
+			     "ip link set terntun5 up"),
+			 0);
+	sock = udp_listen(TUN_NET + 1);
+	tern_iov iov = {p, udp_partial(p, TUN_NET + 2, TUN_NET + 1)};
+	assert_int_equal(tern_link_send(l, &iov, 1, NULL, clock_now()), 0);
+	assert_false(udp_received(sock, 200));
+	assert_int_equal(tern_link_send(l, &iov, 1, &m, clock_now()), 0);
+	assert_true(udp_received(sock, 1000));
+	close(sock);
+	tern_link_destroy(l);
+
+	l = open_cfg("terntun5", false, TERN_TUN_OFFLOAD_OFF, false, &err);
+	assert_non_null(l);
+	assert_int_equal(tern_link_get_counters(l, &c), 0);
+	assert_false(c.offload);
+	assert_int_equal(l->tso_max, 0);
+	assert_false(l->tx_csum);
+	assert_false(tun_flags(l) & IFF_VNET_HDR);
+	assert_int_equal(tern_link_send(l, &iov, 1, &m, clock_now()),
+			 TERN_ERR_INVAL);
+	tern_link_destroy(l);
+	assert_null(
+		open_cfg("terntun5", false, (tern_tun_offload)7, false, &err));
+	assert_int_equal(err, TERN_ERR_INVAL);
+}
+
+/* TAP: the same offloads, less the Ethernet header. */
+static void test_tap_offload(void **state)
+{
+	tern_link_counters c;
+	tern_link *l;
+	int err;
+
+	(void)state;
+	need_root();
+	l = open_tun("terntap2", true, &err);
+	assert_non_null(l);
+	assert_int_equal(l->tso_max, 65535);
+	assert_true(l->tx_csum);
+	assert_int_equal(tern_link_get_counters(l, &c), 0);
+	assert_true(c.offload);
+	assert_true(tun_flags(l) & IFF_VNET_HDR);
+	tern_link_destroy(l);
+}
+
+/* Two queues of one multi-queue device, each a descriptor of its own;
+ * a single-queue open, or a queue differing in offloads, is refused. */
+static void test_tun_multi_queue(void **state)
+{
+	tern_link *q0, *q1;
+	int err;
+
+	(void)state;
+	need_root();
+	q0 = open_cfg("terntun6", false, TERN_TUN_OFFLOAD_ON, true, &err);
+	assert_non_null(q0);
+	q1 = open_cfg("terntun6", false, TERN_TUN_OFFLOAD_ON, true, &err);
+	assert_non_null(q1);
+	assert_true(tern_link_fd(q0) != tern_link_fd(q1));
+	assert_true(tun_flags(q1) & IFF_MULTI_QUEUE);
+	assert_true(q1->tso_max > 0);
+	assert_null(
+		open_cfg("terntun6", false, TERN_TUN_OFFLOAD_ON, false, &err));
+	assert_int_equal(err, TERN_ERR_BUSY);
+	assert_null(
+		open_cfg("terntun6", false, TERN_TUN_OFFLOAD_OFF, true, &err));
+	assert_int_equal(err, TERN_ERR_BUSY);
+	assert_int_equal(run("ip addr add 10.99.6.1/24 dev terntun6 && "
+			     "ip link set terntun6 up"),
+			 0);
+	tern_link_destroy(q0);
+	tern_link_destroy(q1);
+	assert_true(run("ip link show terntun6 >/dev/null 2>&1") != 0);
 }
 
 int main(void)
@@ -418,6 +563,9 @@ int main(void)
 		cmocka_unit_test(test_tun_open_errors),
 		cmocka_unit_test(test_tap_answers_arp_then_reads),
 		cmocka_unit_test(test_tap_resolves_and_writes),
+		cmocka_unit_test(test_tun_offload_paths),
+		cmocka_unit_test(test_tap_offload),
+		cmocka_unit_test(test_tun_multi_queue),
 	};
 	return cmocka_run_group_tests(tests, enter_ns, exit_ns);
 }

@@ -52,7 +52,8 @@ typedef struct h_seg {
 	uint32_t seq, ack; /* absolute */
 	uint8_t flags;
 	uint16_t win;
-	uint16_t mss; /* MSS option, 0 if absent */
+	uint16_t mss;	    /* MSS option, 0 if absent */
+	tern_tcp_opts opts; /* every option, as parsed */
 	uint32_t len;
 	uint8_t data[H_DATA_MAX];
 } h_seg;
@@ -64,6 +65,7 @@ typedef struct h_pkt {
 	uint8_t flags;
 	uint16_t win;
 	uint16_t mss;
+	tern_tcp_opts opts; /* further options (mss above adds MSS) */
 	const uint8_t *data;
 	size_t len;
 } h_pkt;
@@ -90,7 +92,10 @@ typedef struct harness {
 	/* How the peer behaves in the helpers below. */
 	uint16_t peer_win; /* window of every crafted segment */
 	uint16_t peer_mss; /* MSS option on crafted SYNs, 0 for none */
-	tern_time rtt;	   /* handshake round trip of the helpers */
+	/* Options of crafted segments: a SYN carries all of these, other
+	 * segments the timestamps and SACK blocks only (RFC 7323, 2018). */
+	tern_tcp_opts peer_opts;
+	tern_time rtt; /* handshake round trip of the helpers */
 	int backlog;
 	tern_conn_opts opts; /* for connect and listen */
 
@@ -121,12 +126,13 @@ static inline uint8_t h_our_byte(uint32_t off)
 
 /* Parses a frame the stack sent (checksums verified) and keeps it. */
 static inline int h_link_send(tern_link *link, const tern_iov *iov, int iovcnt,
-			      tern_time now)
+			      const tern_frame_meta *meta, tern_time now)
 {
 	harness *h = (harness *)link;
 	size_t len = 0;
 	tern_ipv4_hdr ip;
 	tern_tcp_hdr th;
+	(void)meta;
 
 	for (int i = 0; i < iovcnt; i++) {
 		assert_true(len + iov[i].len <= sizeof(h->frame));
@@ -151,6 +157,7 @@ static inline int h_link_send(tern_link *link, const tern_iov *iov, int iovcnt,
 	s->flags = th.flags;
 	s->win = th.win;
 	s->mss = (th.opts.present & TERN_TCPOPT_MSS) ? th.opts.mss : 0;
+	s->opts = th.opts;
 	s->len = (uint32_t)th.payload_len;
 	memcpy(s->data, th.payload, th.payload_len);
 	return 0;
@@ -260,6 +267,15 @@ static inline void h_restart(harness *h)
 	h_start_stack(h);
 }
 
+/* A new stack with RFC 5681's congestion control ("reno") for tests
+ * whose numbers follow from it (the default is CUBIC). */
+static inline void h_use_reno(harness *h)
+{
+	snprintf(h->cfg.tcp_congestion_control,
+		 sizeof(h->cfg.tcp_congestion_control), "reno");
+	h_restart(h);
+}
+
 #define H_TEST(fn) cmocka_unit_test_setup_teardown(fn, h_setup, h_teardown)
 
 /* ---- the peer ---- */
@@ -284,8 +300,9 @@ static inline void h_inject(harness *h, const h_pkt *p, tern_time now)
 	};
 	tern_csum cs;
 
+	th.opts = p->opts;
 	if (p->mss) {
-		th.opts.present = TERN_TCPOPT_MSS;
+		th.opts.present |= TERN_TCPOPT_MSS;
 		th.opts.mss = p->mss;
 	}
 	uint8_t *tcp = pkt + TERN_IPV4_HDR_MIN;
@@ -318,9 +335,13 @@ static inline void h_in_win(harness *h, uint8_t flags, uint32_t seq,
 		.flags = flags,
 		.win = win,
 		.mss = (flags & TERN_TCP_SYN) ? h->peer_mss : 0,
+		.opts = h->peer_opts,
 		.data = h->payload,
 		.len = len,
 	};
+
+	if (!(flags & TERN_TCP_SYN))
+		p.opts.present &= TERN_TCPOPT_TIMESTAMP | TERN_TCPOPT_SACK;
 
 	assert_true(len <= sizeof(h->payload));
 	for (uint32_t i = 0; i < len; i++)
@@ -474,6 +495,17 @@ static inline tern_tcp_info h_info(harness *h)
 
 	tern_tcp_info_get(h->conn, &i);
 	return i;
+}
+
+/* SRTT, RTTVAR and RTO of the connection under test, exactly. */
+static inline void expect_rtt(harness *h, tern_time srtt, tern_time rttvar,
+			      tern_time rto)
+{
+	tern_tcp_info i = h_info(h);
+
+	assert_int_equal(i.srtt, srtt);
+	assert_int_equal(i.rttvar, rttvar);
+	assert_int_equal(i.rto, rto);
 }
 
 static inline int h_state(harness *h)
