@@ -41,6 +41,20 @@ test-asan:
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
+# tern against the Linux kernel on this machine (root: namespaces, TUN),
+# in a build of its own: optimised, assertions off. BENCH_RUNS and
+# BENCH_TIME set the runs per case and their seconds; see BENCHMARKS.md.
+BENCH_BUILD ?= build-bench
+
+.PHONY: bench
+bench:
+	@scripts/deps.sh bench
+	$(CMAKE) -S . -B $(BENCH_BUILD) -DCMAKE_C_COMPILER=$${CC:-gcc} \
+	  -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g -DNDEBUG" \
+	  -DTERN_TESTS=OFF
+	$(CMAKE) --build $(BENCH_BUILD) --target bench_programs -j $(JOBS)
+	bench/run.sh $(BENCH_BUILD)
+
 format:
 	@scripts/format.sh fix
 

@@ -3,7 +3,7 @@
 # As root: installs what is missing (apt-get update first). Otherwise: names
 # exactly the missing packages and fails, so nothing runs half-equipped.
 #
-# Usage: scripts/deps.sh build|test
+# Usage: scripts/deps.sh build|test|bench
 set -euo pipefail
 
 build_pkgs=(cmake make gcc clang pkg-config libcmocka-dev)
@@ -12,10 +12,14 @@ test_pkgs=(clang-format tshark libclang-rt-14-dev python3)
 # TUN/TAP devices), so these are wanted only then.
 # (setpriv, unshare and mount come with every Debian: util-linux, mount.)
 interop_pkgs=(iproute2 curl nftables iputils-ping python3-scapy iperf)
+# make bench (as root: namespaces, veth, TUN): iperf2 on the kernel's side,
+# callgrind for the instruction counts, sysctl (procps) in the namespaces.
+bench_pkgs=(iproute2 iperf valgrind procps)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
 [ "${1:-build}" = test ] && [ "$(id -u)" -eq 0 ] && want+=("${interop_pkgs[@]}")
+[ "${1:-build}" = bench ] && want+=("${bench_pkgs[@]}")
 
 missing=()
 for p in "${want[@]}"; do

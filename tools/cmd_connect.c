@@ -1,7 +1,9 @@
 /* tern connect (--tun IFNAME | --tap IFNAME) --addr ADDR/PREFIX
- *              --to IP:PORT [--send FILE] [--recv FILE] [--local-port N]
- * Connects, sends the file, shuts down its sending side, writes what it
- * receives; exits 0 on a clean close, 1 naming the error otherwise. */
+ *              --to IP:PORT [--send FILE | --send-for SECONDS |
+ *              --send-size BYTES] [--recv FILE] [--local-port N]
+ * Connects, sends the file (or generated data, for a time or a byte
+ * count), shuts down its sending side, writes what it receives; exits 0
+ * on a clean close, 1 naming the error otherwise. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,12 +15,21 @@
 #include "cli.h"
 #include "net.h"
 
+/* --send-size: up to 1 TiB */
+#define SEND_SIZE_MAX (1ull << 40)
+
 typedef struct client {
 	net_opts net;
 	tern_endpoint to;
 	uint16_t local_port;
 	const char *send_path, *recv_path;
 	int send_fd, recv_fd;
+	/* generated data: for send_for after the handshake, or send_size
+	 * bytes (0 and 0: none) */
+	tern_time send_for;
+	uint64_t send_size;
+	bool time_up;
+	tern_time started, finished; /* the handshake done; all done */
 	net_host nh;
 	tern_sock *s;
 	uint8_t buf[65536];
@@ -35,21 +46,46 @@ static void finish(client *c, int error)
 		return;
 	c->done = true;
 	c->error = error;
+	c->finished = tern_host_now(c->nh.host);
 	tern_host_stop(c->nh.host);
 }
 
-/* Sends the file; once it is all queued, shutdown(SHUT_WR). */
+static bool generated(const client *c)
+{
+	return c->send_for || c->send_size;
+}
+
+/* The next piece of generated data: the pattern in buf (the bytes 0 to
+ * 255, repeating, so byte k of the stream is k mod 256) from where the
+ * stream is (c->off) to the end of buf or of --send-size. Returns its
+ * length, 0 when there is no more. */
+static ssize_t generate(client *c)
+{
+	uint64_t left = c->send_size ? c->send_size - c->bytes_out : UINT64_MAX;
+	size_t n = sizeof(c->buf) - (size_t)(c->bytes_out % sizeof(c->buf));
+
+	if (c->time_up || left == 0)
+		return 0;
+	c->off = sizeof(c->buf) - n;
+	return (ssize_t)(n < left ? n : left);
+}
+
+/* Sends the file or generated data; once it is all queued,
+ * shutdown(SHUT_WR). */
 static bool send_more(client *c)
 {
 	while (!c->sent_all) {
 		if (c->off == c->len) {
-			ssize_t n = c->send_fd >= 0 ? read(c->send_fd, c->buf,
-							   sizeof(c->buf))
-						    : 0;
+			ssize_t n = generated(c)      ? generate(c)
+				    : c->send_fd >= 0 ? read(c->send_fd, c->buf,
+							     sizeof(c->buf))
+						      : 0;
 			if (n < 0)
 				return false;
-			c->len = (size_t)n;
-			c->off = 0;
+			c->len = generated(c) && n > 0 ? c->off + (size_t)n
+						       : (size_t)n;
+			if (!generated(c))
+				c->off = 0;
 			c->sent_all = n == 0;
 			continue;
 		}
@@ -66,6 +102,27 @@ static bool send_more(client *c)
 		tern_shutdown(c->s, TERN_SHUT_WR);
 	}
 	return true;
+}
+
+static void on_event(tern_sock *s, unsigned ev, void *user);
+
+/* --send-for: the time is up; what is queued goes, then our FIN. */
+static void send_time_up(tern_host *h, void *arg)
+{
+	client *c = arg;
+
+	(void)h;
+	c->time_up = true;
+	if (!c->done && c->s)
+		on_event(c->s, 0, c);
+}
+
+/* The handshake is done: the clock of --send-for starts. */
+static void connected(client *c)
+{
+	c->started = tern_host_now(c->nh.host);
+	if (c->send_for)
+		tern_host_after(c->nh.host, c->send_for, send_time_up, c);
 }
 
 static bool write_all(int fd, const uint8_t *p, size_t n)
@@ -108,6 +165,8 @@ static void on_event(tern_sock *s, unsigned ev, void *user)
 
 	if (c->done)
 		return;
+	if (!c->started && tern_sock_state(s) >= TERN_TCP_ESTABLISHED)
+		connected(c);
 	if (tern_sock_state(s) != TERN_TCP_SYN_SENT &&
 	    (!send_more(c) || !receive(c))) {
 		int e = 0;
@@ -139,10 +198,19 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: tern connect (--tun IFNAME | --tap IFNAME) --addr "
 		"ADDR/PREFIX --to IP:PORT\n"
-		"                    [--send FILE] [--recv FILE] "
-		"[--local-port N] [options]\n\n"
+		"                    [--send FILE | --send-for SECONDS | "
+		"--send-size BYTES]\n"
+		"                    [--recv FILE] [--local-port N] "
+		"[options]\n\n"
 		"  --to IP:PORT        the server\n"
 		"  --send FILE         send this file, then shut down sending\n"
+		"  --send-for SECONDS  send generated data (the bytes 0 to "
+		"255,\n"
+		"                      repeating) for this long, then shut "
+		"down sending\n"
+		"  --send-size BYTES   send this many bytes of generated data\n"
+		"                      (with --stats, both print the bytes "
+		"and rates)\n"
 		"  --recv FILE         write what arrives here\n"
 		"  --local-port N      our port (default: an ephemeral one)\n"
 		"%s",
@@ -168,7 +236,7 @@ static bool parse_endpoint(const char *text, tern_endpoint *e)
 /* One option of connect's own; false with the reason printed. */
 static bool connect_opt(client *c, const char *opt, const char *val)
 {
-	uint64_t port;
+	uint64_t port, n;
 
 	if (strcmp(opt, "--to") == 0) {
 		if (parse_endpoint(val, &c->to))
@@ -177,6 +245,22 @@ static bool connect_opt(client *c, const char *opt, const char *val)
 	} else if (strcmp(opt, "--send") == 0) {
 		c->send_path = val;
 		return true;
+	} else if (strcmp(opt, "--send-for") == 0) {
+		if (cli_parse_u64(NULL, val, 3600, &n) && n) {
+			c->send_for = n * TERN_SEC;
+			return true;
+		}
+		cli_error("--send-for: '%s' is not a number of seconds from 1 "
+			  "to 3600",
+			  val);
+	} else if (strcmp(opt, "--send-size") == 0) {
+		if (cli_parse_u64(NULL, val, SEND_SIZE_MAX, &n) && n) {
+			c->send_size = n;
+			return true;
+		}
+		cli_error("--send-size: '%s' is not a number of bytes from 1 "
+			  "to %llu",
+			  val, (unsigned long long)SEND_SIZE_MAX);
 	} else if (strcmp(opt, "--recv") == 0) {
 		c->recv_path = val;
 		return true;
@@ -230,6 +314,8 @@ static bool parse_connect(client *c, int argc, char **argv)
 		if (r > 0)
 			continue;
 		if (strcmp(argv[i], "--to") && strcmp(argv[i], "--send") &&
+		    strcmp(argv[i], "--send-for") &&
+		    strcmp(argv[i], "--send-size") &&
 		    strcmp(argv[i], "--recv") &&
 		    strcmp(argv[i], "--local-port")) {
 			cli_error("connect: unknown option '%s'", argv[i]);
@@ -245,6 +331,12 @@ static bool parse_connect(client *c, int argc, char **argv)
 	}
 	if (!c->to.port) {
 		cli_error("connect: where to? (--to IP:PORT)");
+		return false;
+	}
+	if ((c->send_path != NULL) + (c->send_for != 0) + (c->send_size != 0) >
+	    1) {
+		cli_error("--send, --send-for and --send-size: give one of "
+			  "them");
 		return false;
 	}
 	return net_opts_check(&c->net);
@@ -278,6 +370,19 @@ static const char *error_name(int err)
 	}
 }
 
+/* With --stats: what went each way, from the handshake to the end. */
+static void print_rates(const client *c)
+{
+	double s = (double)(c->finished - c->started) / 1e9;
+
+	printf("sent %llu bytes, received %llu bytes in %.3f s: "
+	       "%.1f Mbit/s out, %.1f Mbit/s in\n",
+	       (unsigned long long)c->bytes_out,
+	       (unsigned long long)c->bytes_in, s,
+	       (double)c->bytes_out * 8 / s / 1e6,
+	       (double)c->bytes_in * 8 / s / 1e6);
+}
+
 static int run_client(client *c)
 {
 	char to[16];
@@ -288,8 +393,12 @@ static int run_client(client *c)
 		net_host_close(&c->nh, &c->net);
 		return 1;
 	}
+	for (size_t i = 0; i < sizeof(c->buf); i++)
+		c->buf[i] = (uint8_t)i; /* generated data: 0 to 255, again */
 	int err = start(c);
 	int rc = err ? 1 : net_host_run(&c->nh, &c->net, stop_connect, c);
+	if (c->net.stats && c->started && c->finished > c->started)
+		print_rates(c);
 	if (err)
 		cli_error("connect: %s", error_name(err));
 	else if (c->write_fail)
