@@ -1,12 +1,40 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "net.h"
+
+/* A TUN or TAP device has no carrier until a reader attaches; the kernel
+ * then turns its queue on from its link-watch work, up to a second
+ * later, and drops what it would send the device until then (the first
+ * SYN+ACK, say, costing a 1 s SYN timeout). When the device is up, wait
+ * (at most 2 s) for IFF_RUNNING, which the same work sets. */
+static void wait_running(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	for (int i = 0; i < 200; i++) {
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ||
+		    !(ifr.ifr_flags & IFF_UP) || (ifr.ifr_flags & IFF_RUNNING))
+			break;
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	close(fd);
+}
 
 const char *net_opts_usage(void)
 {
@@ -231,6 +259,7 @@ static tern_link *open_link(net_host *n, const net_opts *o)
 		return NULL;
 	}
 	n->device = l;
+	wait_running(tc.ifname);
 	if (o->impaired) {
 		tern_link *w = tern_impair_wrap(l, &o->impair, &o->impair,
 						o->seed, &err);
