@@ -48,6 +48,9 @@ typedef struct tern_settings {
 	/* Initial congestion window in segments: 10 (RFC 6928, Linux's
 	 * initcwnd); 0: RFC 5681 3.1's min(4*SMSS, max(2*SMSS, 4380)). */
 	int tcp_initcwnd;
+	/* 1: the receive buffer grows from tcp_rmem[1] towards tcp_rmem[2]
+	 * as the application reads (Linux's tcp_moderate_rcvbuf) */
+	int tcp_moderate_rcvbuf;
 	/* "cubic" (RFC 9438, as Linux) or "reno" (RFC 5681) */
 	char tcp_congestion_control[16];
 	int somaxconn;		    /* 4096: cap on a listener's backlog */

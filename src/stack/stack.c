@@ -24,6 +24,7 @@ void tern_settings_default(tern_settings *s)
 		.tcp_timestamps = 1,
 		.tcp_sack = 1,
 		.tcp_initcwnd = 10,
+		.tcp_moderate_rcvbuf = 1,
 		.tcp_congestion_control = "cubic",
 		.somaxconn = 4096,
 		.ip_local_port_range = {32768, 60999},
@@ -47,8 +48,8 @@ static bool settings_valid(const tern_settings *c)
 	       c->tcp_wmem[1] >= 1024 && c->somaxconn >= 1 &&
 	       (c->tcp_window_scaling & ~1) == 0 &&
 	       (c->tcp_timestamps & ~1) == 0 && (c->tcp_sack & ~1) == 0 &&
-	       c->tcp_initcwnd >= 0 && c->tcp_initcwnd <= 1000 &&
-	       c->ip_local_port_range[0] >= 1 &&
+	       (c->tcp_moderate_rcvbuf & ~1) == 0 && c->tcp_initcwnd >= 0 &&
+	       c->tcp_initcwnd <= 1000 && c->ip_local_port_range[0] >= 1 &&
 	       c->ip_local_port_range[0] <= c->ip_local_port_range[1] &&
 	       c->ip_local_port_range[1] <= 65535 && c->ip_default_ttl >= 1 &&
 	       c->ip_default_ttl <= 255 && c->msl_ms >= 1 &&

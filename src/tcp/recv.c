@@ -115,6 +115,52 @@ static bool rcv_alloc(tcp_tcb *t)
 	return true;
 }
 
+/* The buffer's data and out-of-order table move to a bigger buffer. */
+static bool rcv_grow(tcp_tcb *t, uint32_t cap)
+{
+	size_t ooo = TCP_OOO_MAX * sizeof(tcp_range);
+	uint32_t used = t->rcv.len;
+
+	if (!t->rcv.buf) {
+		t->rcv.cap = cap;
+		return true;
+	}
+	if (t->nooo > 0)
+		used += seq_diff(t->ooo[t->nooo - 1].right, t->rcv_nxt);
+	uint8_t *mem = t->env->alloc(t, cap + ooo);
+	if (!mem)
+		return false;
+	memcpy(mem, t->ooo, ooo);
+	ring_copy_out(&t->rcv, mem + ooo, used);
+	t->env->free(t, t->ooo, t->rcv.cap + ooo);
+	t->ooo = (tcp_range *)mem;
+	t->rcv.buf = mem + ooo;
+	t->rcv.head = 0;
+	t->rcv.cap = cap;
+	return true;
+}
+
+/* Linux's tcp_rcv_space_adjust(): once a round trip, if the application
+ * read more than half the buffer in it, the buffer grows to twice that
+ * (plus 16 segments of slack), so the window keeps ahead of a reader
+ * that keeps up, up to tcp_rmem[2] (rcvbuf_max: a buffer the
+ * application chose never grows). */
+void rcv_autotune(tcp_tcb *t, uint32_t read, tern_time now)
+{
+	t->rcv_copied += read;
+	if (!t->cfg->tcp_moderate_rcvbuf || t->rcv.cap >= t->rcvbuf_max ||
+	    !(t->flags & TCP_F_RTT_VALID))
+		return;
+	if (now - t->rcv_tune_at < t->srtt)
+		return;
+	uint64_t want = 2ull * t->rcv_copied + 16u * t->adv_mss;
+	t->rcv_copied = 0;
+	t->rcv_tune_at = now;
+	if (want <= t->rcv.cap)
+		return;
+	rcv_grow(t, want < t->rcvbuf_max ? (uint32_t)want : t->rcvbuf_max);
+}
+
 /* Buffers exist only while they hold data. */
 void rcv_release(tcp_tcb *t)
 {

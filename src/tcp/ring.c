@@ -42,6 +42,16 @@ void ring_consume(tcp_ring *r, uint32_t n)
 	r->len -= n;
 }
 
+void ring_copy_out(const tcp_ring *r, uint8_t *dst, uint32_t n)
+{
+	uint32_t first = r->cap - r->head;
+
+	if (first > n)
+		first = n;
+	memcpy(dst, r->buf + r->head, first);
+	memcpy(dst + first, r->buf, n - first);
+}
+
 uint32_t ring_read(tcp_ring *r, void *dst, uint32_t n)
 {
 	tern_iov iov[2];

@@ -34,6 +34,9 @@ void ring_write_at(tcp_ring *r, uint32_t off, const void *data, uint32_t n);
 void ring_commit(tcp_ring *r, uint32_t n);
 /* Copies up to n bytes out and consumes them; returns the count. */
 uint32_t ring_read(tcp_ring *r, void *dst, uint32_t n);
+/* Copies the n bytes from head on (n <= cap, out-of-order data beyond len
+ * included) to dst, unwrapped: to move the ring to a bigger buffer. */
+void ring_copy_out(const tcp_ring *r, uint8_t *dst, uint32_t n);
 /* Drops n bytes from the front (n <= len). */
 void ring_consume(tcp_ring *r, uint32_t n);
 /* Points iov (at most 2 pieces) at n bytes starting off bytes into the

@@ -129,6 +129,10 @@ struct tcp_tcb {
 	tcp_seq last_ack_sent;
 
 	tcp_ring snd, rcv;
+	/* Receive buffer autotuning (Linux's dynamic right-sizing): bytes
+	 * the application read since rcv_tune_at, a round trip ago */
+	uint32_t rcv_copied;
+	tern_time rcv_tune_at;
 	tcp_range *ooo;	  /* TCP_OOO_MAX ranges, allocated with rcv */
 	tcp_seq ooo_last; /* where the latest out-of-order segment began */
 	tcp_range dsack;  /* RFC 2883: the duplicate to report */

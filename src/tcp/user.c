@@ -44,6 +44,7 @@ ptrdiff_t tcp_recv(tcp_tcb *t, void *buf, size_t len, tern_time now)
 		uint32_t n = ring_read(&t->rcv, buf,
 				       len > UINT32_MAX ? UINT32_MAX
 							: (uint32_t)len);
+		rcv_autotune(t, n, now);
 		if (t->rcv.len == 0 && t->nooo == 0)
 			rcv_release(t);
 		rcv_after_read(t);
