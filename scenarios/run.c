@@ -209,7 +209,7 @@ void scn_add_fault(scn_run *r, const scn_fault *f)
 
 /* The scenarios show RFC 9293's TCP: the extensions of RFC 7323 and
  * RFC 2018 are off, the initial window and congestion control are RFC
- * 5681's, so that every number in them follows from the RFCs the
+ * 5681's, buffers keep their sizes, so that every number in them follows from the RFCs the
  * catalogue cites (Karn's rule, an MSS of 1460, unscaled windows).
  * tests/scenario pins them so; the extensions have tests of their own. */
 static void scenario_settings(tern_settings *set)
@@ -218,7 +218,9 @@ static void scenario_settings(tern_settings *set)
 	set->tcp_window_scaling = 0;
 	set->tcp_timestamps = 0;
 	set->tcp_sack = 0;
-	set->tcp_initcwnd = 0; /* RFC 5681 3.1 */
+	set->tcp_initcwnd = 0;	      /* RFC 5681 3.1 */
+	set->tcp_moderate_rcvbuf = 0; /* buffers keep their sizes */
+	set->tcp_wmem[2] = set->tcp_wmem[1];
 	snprintf(set->tcp_congestion_control,
 		 sizeof(set->tcp_congestion_control), "reno");
 }

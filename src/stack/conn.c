@@ -173,6 +173,8 @@ tern_conn *conn_new(tern_stack *s, const tern_conn_opts *opts)
 	 * window scale is sized for it (as Linux's SO_RCVBUF lock). */
 	if (o.rcvbuf)
 		c->tcb.rcvbuf_max = o.rcvbuf;
+	if (o.sndbuf)
+		c->tcb.sndbuf_max = o.sndbuf;
 	if (o.nodelay)
 		c->tcb.flags |= TCP_F_NODELAY;
 	if (o.keepalive)

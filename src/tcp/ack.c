@@ -114,8 +114,13 @@ static void on_new_ack(tcp_tcb *t, const tcp_in *s, tern_time now)
 		on_recovery_ack(t, acked, now);
 	else {
 		t->dupacks = 0;
-		if (data > 0)
+		/* RFC 7661: an application that leaves the window half
+		 * unused does not earn a bigger one (Linux's
+		 * tcp_is_cwnd_limited) */
+		if (data > 0 && t->cwnd < 2 * t->max_flight) {
 			t->cc->on_ack(t, data, now);
+			snd_autotune(t);
+		}
 	}
 	/* RFC 6298 5.2 and 5.3 */
 	if (t->snd_una == t->snd_max)

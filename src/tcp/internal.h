@@ -132,6 +132,7 @@ void rcv_text(tcp_tcb *t, tcp_in *s, tern_time now);
 void rcv_fin(tcp_tcb *t, const tcp_in *s, tern_time now);
 void rcv_after_read(tcp_tcb *t);
 void rcv_autotune(tcp_tcb *t, uint32_t read, tern_time now);
+void snd_autotune(tcp_tcb *t);
 void rcv_release(tcp_tcb *t);
 void snd_release(tcp_tcb *t);
 

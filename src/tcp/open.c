@@ -27,6 +27,9 @@ void tcp_init(tcp_tcb *t, const tcp_env_ops *env, tern_stats *stats,
 	t->cc = cc_find(cfg->tcp_congestion_control);
 	if (!t->cc)
 		t->cc = &tcp_cc_cubic;
+	t->sndbuf_max = sndbuf;
+	if (cfg->tcp_wmem[2] > 0 && (uint32_t)cfg->tcp_wmem[2] > sndbuf)
+		t->sndbuf_max = (uint32_t)cfg->tcp_wmem[2];
 	t->rcvbuf_max = rcvbuf;
 	if (cfg->tcp_rmem[2] > 0 && (uint32_t)cfg->tcp_rmem[2] > rcvbuf)
 		t->rcvbuf_max = (uint32_t)cfg->tcp_rmem[2];
@@ -65,6 +68,7 @@ static void seq_init(tcp_tcb *t, tcp_seq iss)
 	t->snd_max = iss;
 	t->snd_buf_seq = iss + 1;
 	t->recover = iss;
+	t->max_flight_seq = iss;
 }
 
 void tcp_open_passive(tcp_tcb *t, tern_time now)

@@ -42,6 +42,19 @@ uint32_t snd_usable(const tcp_tcb *t)
 	return wnd > flight ? wnd - flight : 0;
 }
 
+/* The largest flight of each window, for cc_limited(). */
+static void flight_note(tcp_tcb *t)
+{
+	uint32_t flight = seq_diff(t->snd_max, t->snd_una);
+
+	if (seq_ge(t->snd_una, t->max_flight_seq)) {
+		t->max_flight = flight;
+		t->max_flight_seq = t->snd_max;
+	} else if (flight > t->max_flight) {
+		t->max_flight = flight;
+	}
+}
+
 /* Every segment leaves here: the options every segment carries are
  * added (RFC 7323 3.2) and the stack sends it. */
 static void emit(tcp_tcb *t, tcp_seg *s, tern_time now)
@@ -98,8 +111,10 @@ static void out_data(tcp_tcb *t, tcp_seq seq, uint32_t len, bool fin,
 	}
 	if (seq_gt(end, t->snd_nxt))
 		t->snd_nxt = end;
-	if (seq_gt(end, t->snd_max))
+	if (seq_gt(end, t->snd_max)) {
 		t->snd_max = end;
+		flight_note(t);
+	}
 	if (!timer_armed(t, TCP_T_RTX) && !timer_armed(t, TCP_T_PERSIST))
 		timer_set(t, TCP_T_RTX, now + t->rto);
 	ack_sent(t);

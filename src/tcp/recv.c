@@ -161,6 +161,29 @@ void rcv_autotune(tcp_tcb *t, uint32_t read, tern_time now)
 	rcv_grow(t, want < t->rcvbuf_max ? (uint32_t)want : t->rcvbuf_max);
 }
 
+/* Linux's tcp_sndbuf_expand(): the send buffer holds twice the
+ * congestion window (the flight, and as much again to send while it is
+ * acknowledged), up to tcp_wmem[2] (sndbuf_max: never beyond a size the
+ * application chose). Called as cwnd grows. */
+void snd_autotune(tcp_tcb *t)
+{
+	uint64_t want = 2ull * t->cwnd;
+
+	if (want <= t->snd.cap || t->snd.cap >= t->sndbuf_max)
+		return;
+	uint32_t cap = want < t->sndbuf_max ? (uint32_t)want : t->sndbuf_max;
+	if (t->snd.buf) {
+		uint8_t *mem = t->env->alloc(t, cap);
+		if (!mem)
+			return;
+		ring_copy_out(&t->snd, mem, t->snd.len);
+		t->env->free(t, t->snd.buf, t->snd.cap);
+		t->snd.buf = mem;
+		t->snd.head = 0;
+	}
+	t->snd.cap = cap;
+}
+
 /* Buffers exist only while they hold data. */
 void rcv_release(tcp_tcb *t)
 {

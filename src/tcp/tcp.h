@@ -120,6 +120,7 @@ struct tcp_tcb {
 	 * and offered in our SYN or SYN+ACK. */
 	uint8_t snd_wscale, rcv_wscale;
 	uint32_t rcvbuf_max; /* the receive buffer may grow to this */
+	uint32_t sndbuf_max; /* ... and the send buffer to this */
 	/* RFC 7323 3-5: TSval = milliseconds + ts_offset (per address pair,
 	 * set by the stack); TS.Recent and when it was taken (PAWS's 24-day
 	 * limit); Last.ACK.sent. */
@@ -156,6 +157,10 @@ struct tcp_tcb {
 	uint32_t cubic_wmax, cubic_west, cubic_k_us;
 	tern_time cubic_epoch;
 	uint32_t lt_bytes; /* sent beyond cwnd by limited transmit */
+	/* The largest flight of the window ending at max_flight_seq: cwnd
+	 * grows only when it is used (RFC 7661; Linux's max_packets_out) */
+	uint32_t max_flight;
+	tcp_seq max_flight_seq;
 	tcp_seq recover;
 
 	tern_time deadline[TCP_T_COUNT];

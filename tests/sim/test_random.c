@@ -315,6 +315,12 @@ static int build(world *w)
 		set.tcp_window_scaling = extensions;
 		set.tcp_timestamps = extensions;
 		set.tcp_sack = extensions;
+		/* An orphan (an application that closed with data unsent)
+		 * gives up after tcp_orphan_retries, by default 8 backoffs'
+		 * worth of time (about 100 s): under 20 % loss each way that
+		 * happens, as in Linux, and its data is lost by design. The
+		 * runs check delivery, so orphans get tcp_retries2's time. */
+		set.tcp_orphan_retries = 15;
 		tern_stack_config cfg = {
 			.settings = &set,
 			.name = h ? "b" : "a",

@@ -398,6 +398,32 @@ static void test_persist_scaled_zero_window(void **state)
 	assert_int_equal(h_info(h).snd_wnd, 1024);
 }
 
+/* RFC 7661: an application that sends 1448 bytes a round trip uses a
+ * tenth of the initial window, and its ACKs do not grow cwnd (nor the
+ * send buffer, which follows cwnd); one that fills the window does. */
+static void test_app_limited_cwnd_stays(void **state)
+{
+	harness *h = *state;
+	tern_time t = AT(1000);
+
+	established_ext(h, 2);
+	uint32_t iw = h_info(h).cwnd;
+	assert_int_equal(iw, 10 * 1448);
+	for (uint32_t k = 0; k < 20; k++, t += MS(100)) {
+		assert_int_equal(h_send(h, 1448, t), 1448);
+		expect_seg(h, PA, 1 + k * 1448, 1, 1448);
+		h_in(h, A, 1, 1 + (k + 1) * 1448, 0, t + MS(50));
+	}
+	assert_int_equal(h_info(h).cwnd, iw);
+	assert_int_equal(h_info(h).snd_buf_size, 16384);
+	/* a full window: each ACK of it grows cwnd (slow start) */
+	assert_int_equal(h_send(h, 10 * 1448, t), 10 * 1448);
+	while (h_next(h))
+		;
+	h_in(h, A, 1, 1 + 25 * 1448, 0, t + MS(50));
+	assert_int_equal(h_info(h).cwnd, iw + 5 * 1448);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +443,7 @@ int main(void)
 		H_TEST(test_ts_samples_weighted_by_flight),
 		H_TEST(test_our_window_scaled_and_rounded_up),
 		H_TEST(test_persist_scaled_zero_window),
+		H_TEST(test_app_limited_cwnd_stays),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
