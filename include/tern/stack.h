@@ -107,6 +107,13 @@ TERN_API void tern_stack_run(tern_stack *stack, tern_time now);
 /* When tern_stack_run next has work (TERN_TIME_NONE: no timer pending).
  * Never later than the earliest deadline; it may be earlier. */
 TERN_API tern_time tern_stack_next_deadline(tern_stack *stack);
+/* A batch of received frames: between tern_stack_batch(s, true, now) and
+ * tern_stack_batch(s, false, now) the pure ACKs that input draws are kept
+ * back, and the end of the batch sends one per connection (if a data
+ * segment has not carried it meanwhile). A loop that reads frames in
+ * batches brackets each batch so: fewer ACKs, fewer writes. Every batch
+ * must be ended; nothing else changes. */
+TERN_API void tern_stack_batch(tern_stack *stack, bool on, tern_time now);
 
 TERN_API const tern_stats *tern_stack_stats(const tern_stack *stack);
 TERN_API const tern_settings *tern_stack_settings(const tern_stack *stack);

@@ -14,10 +14,14 @@
 #define RECV_BATCH 64
 #define RECV_ROUNDS 16
 
+/* Each read call is a batch for the stack: one ACK per connection for
+ * all the segments it brought (tern_stack_batch). */
 static int read_link(tern_host *h, tern_time now)
 {
 	for (int i = 0; i < RECV_ROUNDS; i++) {
+		tern_stack_batch(h->stack, true, now);
 		int n = tern_link_recv(h->link, RECV_BATCH, now);
+		tern_stack_batch(h->stack, false, now);
 		if (n < 0)
 			return n;
 		if (n < RECV_BATCH)

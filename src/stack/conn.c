@@ -38,6 +38,34 @@ static void env_free(tcp_tcb *t, void *ptr, size_t size)
 	stack_buf_free(conn_of(t)->stack, ptr, size);
 }
 
+/* In a batch, a pure ACK waits for its end (tern_stack_batch): one ACK
+ * then answers every segment of the batch. */
+static bool env_defer_ack(tcp_tcb *t)
+{
+	tern_conn *c = conn_of(t);
+	tern_stack *s = c->stack;
+
+	if (!s->batching)
+		return false;
+	if (!c->ack_kept) {
+		c->ack_kept = true;
+		c->ack_next = s->acks_kept;
+		s->acks_kept = c;
+	}
+	return true;
+}
+
+static void ack_unkeep(tern_conn *c)
+{
+	tern_conn **p = &c->stack->acks_kept;
+
+	while (*p && *p != c)
+		p = &(*p)->ack_next;
+	if (*p)
+		*p = c->ack_next;
+	c->ack_kept = false;
+}
+
 static void sib_unlink(tern_conn *c)
 {
 	tern_conn *l = c->listener;
@@ -150,6 +178,7 @@ const tcp_env_ops stack_tcp_env = {
 	.drop = env_drop,
 	.alloc = env_alloc,
 	.free = env_free,
+	.defer_ack = env_defer_ack,
 };
 
 tern_conn *conn_new(tern_stack *s, const tern_conn_opts *opts)
@@ -200,6 +229,8 @@ void conn_destroy(tern_conn *c)
 
 	table_remove(c);
 	tw_cancel(&s->wheel, &c->timer);
+	if (c->ack_kept)
+		ack_unkeep(c);
 	if (c->listener) {
 		c->tcb.state = TERN_TCP_CLOSED;
 		child_detach(c);

@@ -368,6 +368,25 @@ void tern_stack_run(tern_stack *s, tern_time now)
 	stack_leave(s, now);
 }
 
+void tern_stack_batch(tern_stack *s, bool on, tern_time now)
+{
+	now = stack_clock(s, now);
+	if (on) {
+		s->batching = true;
+		return;
+	}
+	s->batching = false;
+	stack_enter(s);
+	while (s->acks_kept) {
+		tern_conn *c = s->acks_kept;
+		s->acks_kept = c->ack_next;
+		c->ack_kept = false;
+		tcp_flush_ack(&c->tcb, now);
+		conn_sync_timer(c);
+	}
+	stack_leave(s, now);
+}
+
 tern_time tern_stack_next_deadline(tern_stack *s)
 {
 	tern_time t = tw_next_deadline(&s->wheel);

@@ -44,7 +44,8 @@ struct tern_conn {
 	unsigned pending; /* events not yet delivered */
 	tern_conn *ev_next;
 	tern_conn *dead_next;
-	bool hashed, in_ev, dead, app_owned, is_listener;
+	tern_conn *ack_next; /* in the stack's list of ACKs kept back */
+	bool hashed, in_ev, dead, app_owned, is_listener, ack_kept;
 };
 
 struct tern_stack {
@@ -61,6 +62,10 @@ struct tern_stack {
 	} buf_cache[STACK_BUF_CACHE];
 	int nbuf_cache;
 	size_t mem_cached;
+	/* A batch of received frames (tern_stack_batch): the pure ACKs they
+	 * draw wait in this list for its end. */
+	bool batching;
+	tern_conn *acks_kept;
 	tern_stats stats;
 	tern_link *link;
 	uint16_t adv_mss;

@@ -210,7 +210,17 @@ void tcp_output(tcp_tcb *t, tern_time now)
 				;
 		persist_check(t, now);
 	}
-	if ((t->flags & TCP_F_ACK_NOW) && t->state >= TERN_TCP_SYN_RECEIVED)
+	if ((t->flags & TCP_F_ACK_NOW) && t->state >= TERN_TCP_SYN_RECEIVED &&
+	    !(t->env->defer_ack && t->env->defer_ack(t)))
+		out_ack(t, now);
+}
+
+/* The ACK of a whole batch of received segments: a data segment sent
+ * meanwhile may have carried it already. */
+void tcp_flush_ack(tcp_tcb *t, tern_time now)
+{
+	if ((t->flags & TCP_F_ACK_NOW) && t->state >= TERN_TCP_SYN_RECEIVED &&
+	    t->state != TERN_TCP_CLOSED)
 		out_ack(t, now);
 }
 

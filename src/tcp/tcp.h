@@ -38,6 +38,10 @@ typedef struct tcp_env_ops {
 	void (*drop)(tcp_tcb *tcb, int reason, tern_time now);
 	void *(*alloc)(tcp_tcb *tcb, size_t size);
 	void (*free)(tcp_tcb *tcb, void *ptr, size_t size);
+	/* A pure ACK is due: true if the stack takes it to send later (at
+	 * the end of a batch of received frames, tcp_flush_ack), false to
+	 * send it now. May be NULL. */
+	bool (*defer_ack)(tcp_tcb *tcb);
 } tcp_env_ops;
 
 enum tcp_timer {
@@ -224,6 +228,8 @@ void tcp_icmp_error(tcp_tcb *t, uint8_t type, uint8_t code, uint32_t seq,
 /* ---- timers ---- */
 
 void tcp_run_timers(tcp_tcb *t, tern_time now);
+/* Sends the ACK a defer_ack() kept back, if it is still due. */
+void tcp_flush_ack(tcp_tcb *t, tern_time now);
 tern_time tcp_next_deadline(const tcp_tcb *t);
 
 /* ---- state (state.c) ---- */

@@ -323,6 +323,60 @@ static void test_established_ooo_table_full_recovers(void **state)
 	assert_int_equal(h_recv(h, 65536, t), TERN_ERR_AGAIN);
 }
 
+/* tern_stack_batch(): six full segments in one batch draw one ACK, at
+ * its end, where without the batch every second one draws its own. */
+static void test_batch_one_ack_for_the_batch(void **state)
+{
+	harness *h = *state;
+
+	h_established_server(h);
+	tern_stack_batch(h->stack, true, AT(1000));
+	for (uint32_t k = 0; k < 6; k++)
+		h_in(h, ACK, 1 + 1460 * k, 1, 1460, AT(1000));
+	expect_none(h);
+	tern_stack_batch(h->stack, false, AT(1000));
+	expect_seg(h, ACK, 1, 1 + 6 * 1460, 0);
+	expect_none(h);
+	expect_deadline(h, TERN_TIME_NONE);
+	/* outside a batch: an ACK every second segment */
+	for (uint32_t k = 6; k < 10; k++)
+		h_in(h, ACK, 1 + 1460 * k, 1, 1460, AT(1001));
+	expect_seg(h, ACK, 1, 1 + 8 * 1460, 0);
+	expect_seg(h, ACK, 1, 1 + 10 * 1460, 0);
+	expect_none(h);
+}
+
+/* Out-of-order segments in a batch: one duplicate ACK at its end. */
+static void test_batch_out_of_order_one_dupack(void **state)
+{
+	harness *h = *state;
+
+	h_established_server(h);
+	tern_stack_batch(h->stack, true, AT(1000));
+	for (uint32_t k = 1; k < 4; k++)
+		h_in(h, ACK, 1 + 1460 * k, 1, 1460, AT(1000));
+	tern_stack_batch(h->stack, false, AT(1000));
+	expect_seg(h, ACK, 1, 1, 0);
+	expect_none(h);
+}
+
+/* A connection that goes away inside the batch (a child nobody
+ * accepted, reset) leaves the batch's list: its end sends nothing. */
+static void test_batch_connection_gone(void **state)
+{
+	harness *h = *state;
+
+	h_listen(h);
+	h_syn_to_listener(h, H_T0);
+	h_in(h, ACK, 1, 1, 0, AT(100));
+	tern_stack_batch(h->stack, true, AT(1000));
+	h_in(h, ACK, 1461, 1, 1460, AT(1000)); /* out of order: ACK due */
+	h_in(h, TERN_TCP_RST, 1, 0, 0, AT(1000));
+	assert_int_equal(tern_stack_conn_count(h->stack), 1); /* listener */
+	tern_stack_batch(h->stack, false, AT(1000));
+	expect_none(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +394,9 @@ int main(void)
 		H_TEST(test_established_ooo_bridge_merges_ranges),
 		H_TEST(test_established_ooo_fin_waits_for_hole),
 		H_TEST(test_established_ooo_table_full_recovers),
+		H_TEST(test_batch_one_ack_for_the_batch),
+		H_TEST(test_batch_out_of_order_one_dupack),
+		H_TEST(test_batch_connection_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
