@@ -158,6 +158,8 @@ void rcv_autotune(tcp_tcb *t, uint32_t read, tern_time now)
 	t->rcv_tune_at = now;
 	if (want <= t->rcv.cap)
 		return;
+	if (want < 2ull * t->rcv.cap) /* at least double, as the send side */
+		want = 2ull * t->rcv.cap;
 	rcv_grow(t, want < t->rcvbuf_max ? (uint32_t)want : t->rcvbuf_max);
 }
 
@@ -171,6 +173,10 @@ void snd_autotune(tcp_tcb *t)
 
 	if (want <= t->snd.cap || t->snd.cap >= t->sndbuf_max)
 		return;
+	/* at least double: moving the ring copies what it holds, and cwnd
+	 * grows by a segment an ACK */
+	if (want < 2ull * t->snd.cap)
+		want = 2ull * t->snd.cap;
 	uint32_t cap = want < t->sndbuf_max ? (uint32_t)want : t->sndbuf_max;
 	if (t->snd.buf) {
 		uint8_t *mem = t->env->alloc(t, cap);

@@ -2,7 +2,8 @@
  * path with a 50 ms round trip (625 KB in flight fills it). With the
  * default 128 KB buffer the window would hold the transfer to 128 KB a
  * round trip, 21 Mbit/s; grown as the application reads (Linux's
- * tcp_moderate_rcvbuf), it fills the path, and never passes tcp_rmem[2].
+ * tcp_moderate_rcvbuf), it holds the path's 625 KB and leaves the rate
+ * to congestion control, and never passes tcp_rmem[2].
  * Off, or with a buffer the application chose, it stays as it was. */
 #include <string.h>
 
@@ -77,12 +78,14 @@ static result transfer(int moderate, uint32_t rcvbuf)
 	return res;
 }
 
-static void test_autotuning_fills_the_path(void **state)
+static void test_autotuning_opens_the_window(void **state)
 {
 	(void)state;
 	result r = transfer(1, 0);
-	assert_true(r.mbps > 80);
-	assert_true(r.rcvbuf > 131072 && r.rcvbuf <= 6291456);
+	/* a 128 KB window allows 21 Mbit/s at most here; what is left is
+	 * the sender's congestion window (CUBIC after an early loss) */
+	assert_true(r.mbps > 40);
+	assert_true(r.rcvbuf >= 625000 && r.rcvbuf <= 6291456);
 }
 
 static void test_autotuning_off(void **state)
@@ -104,7 +107,7 @@ static void test_application_buffer_never_grows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_autotuning_fills_the_path),
+		cmocka_unit_test(test_autotuning_opens_the_window),
 		cmocka_unit_test(test_autotuning_off),
 		cmocka_unit_test(test_application_buffer_never_grows),
 	};
