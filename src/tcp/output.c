@@ -42,7 +42,8 @@ uint32_t snd_usable(const tcp_tcb *t)
 	return wnd > flight ? wnd - flight : 0;
 }
 
-/* The largest flight of each window, for cc_limited(). */
+/* The largest flight of each window: on_new_ack() grows cwnd only when
+ * it was used (RFC 7661). */
 static void flight_note(tcp_tcb *t)
 {
 	uint32_t flight = seq_diff(t->snd_max, t->snd_una);
