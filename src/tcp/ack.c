@@ -91,7 +91,7 @@ static void on_recovery_ack(tcp_tcb *t, uint32_t acked, tern_time now)
 }
 
 /* SND.UNA < SEG.ACK =< SND.MAX: new data acknowledged. */
-static void on_new_ack(tcp_tcb *t, const tcp_in *s, tern_time now)
+void ack_new(tcp_tcb *t, const tcp_in *s, tern_time now)
 {
 	tcp_seq ack = s->ack;
 	uint32_t acked = seq_diff(ack, t->snd_una);
@@ -230,7 +230,7 @@ bool tcp_rcv_ack(tcp_tcb *t, tcp_in *s, tern_time now)
 	else if (t->sacked)
 		ranges_trim_below(t->sacked, &t->nsacked, t->snd_una);
 	if (seq_gt(s->ack, t->snd_una))
-		on_new_ack(t, s, now);
+		ack_new(t, s, now);
 	else if (dup)
 		on_dupack(t, now);
 	/* Any other ACK leaves the count alone: RFC 5681 3.2 counts

@@ -212,6 +212,8 @@ void tcp_input(tcp_tcb *t, const tern_tcp_hdr *h, tern_time now)
 	};
 
 	t->last_rx = now;
+	if (tcp_fast_path(t, &s, now))
+		return;
 	if (t->state == TERN_TCP_SYN_SENT)
 		tcp_input_syn_sent(t, &s, now);
 	else if (t->snd_una == t->iss && syn_received_special(t, &s, now))

@@ -138,6 +138,10 @@ void snd_release(tcp_tcb *t);
 
 /* ACK processing (ack.c): false when the segment is done with. */
 bool tcp_rcv_ack(tcp_tcb *t, tcp_in *s, tern_time now);
+void ack_new(tcp_tcb *t, const tcp_in *s, tern_time now);
+
+/* Header prediction (fast.c): true if the segment was taken. */
+bool tcp_fast_path(tcp_tcb *t, tcp_in *s, tern_time now);
 
 /* Life cycle (open.c) */
 void tcp_apply_syn_options(tcp_tcb *t, const tern_tcp_opts *opts,

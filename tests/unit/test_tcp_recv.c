@@ -323,6 +323,52 @@ static void test_established_ooo_table_full_recovers(void **state)
 	assert_int_equal(h_recv(h, 65536, t), TERN_ERR_AGAIN);
 }
 
+/* Header prediction (fast.c): in-order data with the window unchanged is
+ * taken by the fast path, and gives what the general path gives (the
+ * delayed-ACK rules, the bytes); a segment announcing a new window, or
+ * one out of order, takes the general path. */
+static void test_header_prediction_data(void **state)
+{
+	harness *h = *state;
+
+	h_established_server(h);
+	h_in(h, ACK, 1, 1, 1460, AT(1000));
+	expect_none(h);
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_HP_HITS), 1);
+	h_in(h, PA, 1461, 1, 1460, AT(1001));
+	expect_seg(h, ACK, 1, 2921, 0);
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_HP_HITS), 2);
+	h_in_win(h, ACK, 2921, 1, 1000, 100, AT(1002)); /* new window */
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_HP_HITS), 2);
+	assert_int_equal(h_info(h).snd_wnd, 1000);
+	h_in(h, ACK, 3121, 1, 100, AT(1003)); /* out of order */
+	expect_seg(h, ACK, 1, 3021, 0);
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_HP_HITS), 2);
+	assert_int_equal(h_recv(h, 9000, AT(1004)), 3020);
+}
+
+/* ... and a pure ACK of new data, as the sender sees it. */
+static void test_header_prediction_ack(void **state)
+{
+	harness *h = *state;
+
+	h_established_client(h);
+	assert_int_equal(h_send(h, 2920, AT(1000)), 2920);
+	expect_seg(h, ACK, 1, 1, 1460);
+	expect_seg(h, PA, 1461, 1, 1460);
+	h_in(h, ACK, 1, 1461, 0, AT(1100));
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_HP_ACKS), 1);
+	h_in(h, ACK, 1, 2921, 0, AT(1101));
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_HP_ACKS), 2);
+	assert_int_equal(h_info(h).snd_una - h->iss, 2921);
+	expect_deadline(h, TERN_TIME_NONE);
+	/* a duplicate ACK is no prediction */
+	assert_int_equal(h_send(h, 100, AT(1200)), 100);
+	expect_seg(h, PA, 2921, 1, 100);
+	h_in(h, ACK, 1, 2921, 0, AT(1201));
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_HP_ACKS), 2);
+}
+
 /* tern_stack_batch(): six full segments in one batch draw one ACK, at
  * its end, where without the batch every second one draws its own. */
 static void test_batch_one_ack_for_the_batch(void **state)
@@ -394,6 +440,8 @@ int main(void)
 		H_TEST(test_established_ooo_bridge_merges_ranges),
 		H_TEST(test_established_ooo_fin_waits_for_hole),
 		H_TEST(test_established_ooo_table_full_recovers),
+		H_TEST(test_header_prediction_data),
+		H_TEST(test_header_prediction_ack),
 		H_TEST(test_batch_one_ack_for_the_batch),
 		H_TEST(test_batch_out_of_order_one_dupack),
 		H_TEST(test_batch_connection_gone),
