@@ -94,8 +94,8 @@ enum tern_drop_reason {
 	X(TCP_ABORT_ON_LINGER, "TcpExtTCPAbortOnLinger")                       \
 	X(TCP_TIME_WAITS, "TcpExtTW")                                          \
 	X(TCP_PAWS_ESTAB, "TcpExtPAWSEstab")                                   \
-	X(TCP_HP_HITS, "TcpExtTCPHPHits")   /* data by header prediction */    \
-	X(TCP_HP_ACKS, "TcpExtTCPHPAcks")   /* pure ACKs by it */              \
+	X(TCP_HP_HITS, "TcpExtTCPHPHits") /* data by header prediction */      \
+	X(TCP_HP_ACKS, "TcpExtTCPHPAcks") /* pure ACKs by it */                \
 	X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery")                          \
 	X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv")                                \
 	X(TCP_DSACK_SENT, "TcpExtTCPDSACKOldSent")                             \
