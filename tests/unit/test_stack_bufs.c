@@ -38,57 +38,79 @@ static void count_free(void *ctx, void *p, size_t size)
 	free(p);
 }
 
-static void test_buffers_reused_round_after_round(void **state)
-{
-	counter cnt = {0};
-	tern_allocator alloc = {count_alloc, count_free, &cnt};
-	tern_endpoint to = {SERVER, PORT};
-	uint8_t buf[4096] = {0};
-
-	(void)state;
-	tern_sim *sim = tern_sim_new(5);
-	tern_link *a = tern_sim_port(sim, CLIENT, 1500);
-	tern_link *b = tern_sim_port(sim, SERVER, 1500);
-	tern_sim_path path = {.delay = 5 * TERN_MSEC};
-	assert_true(tern_sim_join(sim, a, b, &path, &path) >= 0);
+/* Two stacks on a 5 ms link, both allocating through the counter, a
+ * listener on the server and a connection from the client. */
+typedef struct pair {
+	counter cnt;
+	tern_allocator alloc;
+	tern_sim *sim;
 	tern_stack *st[2];
+	tern_conn *l, *c;
+} pair;
+
+static void pair_up(pair *p, uint64_t seed)
+{
+	tern_endpoint to = {SERVER, PORT};
+
+	memset(p, 0, sizeof(*p));
+	p->alloc = (tern_allocator){count_alloc, count_free, &p->cnt};
+	p->sim = tern_sim_new(seed);
+	tern_link *a = tern_sim_port(p->sim, CLIENT, 1500);
+	tern_link *b = tern_sim_port(p->sim, SERVER, 1500);
+	tern_sim_path path = {.delay = 5 * TERN_MSEC};
+	assert_true(tern_sim_join(p->sim, a, b, &path, &path) >= 0);
 	for (int i = 0; i < 2; i++) {
 		tern_stack_config cfg = {
 			.addr = i ? SERVER : CLIENT,
-			.alloc = &alloc,
+			.alloc = &p->alloc,
 			.secret = {1, (uint64_t)i},
 		};
-		st[i] = tern_stack_new(&cfg);
-		assert_non_null(st[i]);
-		tern_sim_add_stack(sim, st[i], i ? b : a);
+		p->st[i] = tern_stack_new(&cfg);
+		assert_non_null(p->st[i]);
+		tern_sim_add_stack(p->sim, p->st[i], i ? b : a);
 	}
-	tern_conn *l = tern_tcp_listen(st[1], PORT, 4, NULL, 0, NULL);
-	tern_conn *c = tern_tcp_connect(st[0], &to, NULL, 0, NULL);
+	p->l = tern_tcp_listen(p->st[1], PORT, 4, NULL, 0, NULL);
+	p->c = tern_tcp_connect(p->st[0], &to, NULL, 0, NULL);
+	assert_non_null(p->c);
+}
+
+/* Frees it all; every byte must have gone back to the allocator. */
+static void pair_down(pair *p)
+{
+	tern_stack_free(p->st[0]);
+	tern_stack_free(p->st[1]);
+	tern_sim_free(p->sim);
+	assert_int_equal(p->cnt.live, 0);
+	assert_int_equal(p->cnt.allocs, p->cnt.frees);
+}
+
+static void test_buffers_reused_round_after_round(void **state)
+{
+	static pair p;
+	uint8_t buf[4096] = {0};
 	tern_conn *srv = NULL;
-	tern_time t = 0;
 	unsigned after_first = 0;
+
+	(void)state;
+	pair_up(&p, 5);
 	/* 200 rounds: 4 KB written, carried, read; both buffers empty */
 	for (int round = 0; round < 200; round++) {
-		t += 20 * TERN_MSEC;
-		tern_sim_run(sim, t);
+		tern_time t = (tern_time)(round + 1) * 20 * TERN_MSEC;
+		tern_sim_run(p.sim, t);
 		if (!srv)
-			srv = tern_tcp_accept(l, NULL);
+			srv = tern_tcp_accept(p.l, NULL);
 		if (srv)
 			while (tern_tcp_recv(srv, buf, sizeof(buf), t) > 0)
 				;
-		assert_int_equal(tern_tcp_send(c, buf, sizeof(buf), t),
+		assert_int_equal(tern_tcp_send(p.c, buf, sizeof(buf), t),
 				 (ptrdiff_t)sizeof(buf));
 		if (round == 10)
-			after_first = cnt.allocs;
+			after_first = p.cnt.allocs;
 	}
 	print_message("%u allocations after round 10, %u by round 200\n",
-		      after_first, cnt.allocs);
-	assert_int_equal(cnt.allocs, after_first);
-	tern_stack_free(st[0]);
-	tern_stack_free(st[1]);
-	tern_sim_free(sim);
-	assert_int_equal(cnt.live, 0);
-	assert_int_equal(cnt.allocs, cnt.frees);
+		      after_first, p.cnt.allocs);
+	assert_int_equal(p.cnt.allocs, after_first);
+	pair_down(&p);
 }
 
 /* Buffers that grow with the connection (send: twice cwnd; receive: as
@@ -98,56 +120,33 @@ static void test_buffers_reused_round_after_round(void **state)
  * one an ACK (there were thousands, and a quadratic copy). */
 static void test_growing_buffers_double(void **state)
 {
-	counter cnt = {0};
-	tern_allocator alloc = {count_alloc, count_free, &cnt};
-	tern_endpoint to = {SERVER, PORT};
+	static pair p;
 	static uint8_t buf[65536];
+	tern_conn *srv = NULL;
 	uint64_t got = 0;
+	tern_tcp_info i;
 
 	(void)state;
-	tern_sim *sim = tern_sim_new(6);
-	tern_link *a = tern_sim_port(sim, CLIENT, 1500);
-	tern_link *b = tern_sim_port(sim, SERVER, 1500);
-	tern_sim_path path = {.delay = 5 * TERN_MSEC};
-	assert_true(tern_sim_join(sim, a, b, &path, &path) >= 0);
-	tern_stack *st[2];
-	for (int i = 0; i < 2; i++) {
-		tern_stack_config cfg = {
-			.addr = i ? SERVER : CLIENT,
-			.alloc = &alloc,
-			.secret = {1, (uint64_t)i},
-		};
-		st[i] = tern_stack_new(&cfg);
-		assert_non_null(st[i]);
-		tern_sim_add_stack(sim, st[i], i ? b : a);
-	}
-	tern_conn *l = tern_tcp_listen(st[1], PORT, 4, NULL, 0, NULL);
-	tern_conn *c = tern_tcp_connect(st[0], &to, NULL, 0, NULL);
-	tern_conn *srv = NULL;
-	unsigned base = cnt.allocs;
+	pair_up(&p, 6);
+	unsigned base = p.cnt.allocs;
 	for (tern_time t = 0; got < (64u << 20) && t < 60 * TERN_SEC;) {
 		t += TERN_MSEC;
-		tern_sim_run(sim, t);
+		tern_sim_run(p.sim, t);
 		if (!srv)
-			srv = tern_tcp_accept(l, NULL);
-		while (tern_tcp_send(c, buf, sizeof(buf), t) > 0)
+			srv = tern_tcp_accept(p.l, NULL);
+		while (tern_tcp_send(p.c, buf, sizeof(buf), t) > 0)
 			;
 		ptrdiff_t r;
 		while (srv && (r = tern_tcp_recv(srv, buf, sizeof(buf), t)) > 0)
 			got += (uint64_t)r;
 	}
-	tern_tcp_info i;
-	assert_int_equal(tern_tcp_info_get(c, &i), 0);
-	print_message("64 MB: %u allocations, send buffer %u, receive "
-		      "buffer grew too\n",
-		      cnt.allocs - base, i.snd_buf_size);
+	assert_int_equal(tern_tcp_info_get(p.c, &i), 0);
+	print_message("64 MB: %u allocations, send buffer %u\n",
+		      p.cnt.allocs - base, i.snd_buf_size);
 	assert_true(got >= (64u << 20));
 	assert_true(i.snd_buf_size > 16384);
-	assert_true(cnt.allocs - base < 64);
-	tern_stack_free(st[0]);
-	tern_stack_free(st[1]);
-	tern_sim_free(sim);
-	assert_int_equal(cnt.live, 0);
+	assert_true(p.cnt.allocs - base < 64);
+	pair_down(&p);
 }
 
 int main(void)
