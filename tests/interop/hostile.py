@@ -33,6 +33,10 @@ COPIES = 10         # of each kind of malformed packet
 RANDOM_FRAMES = 300  # of random bytes
 FUZZ_FRAMES = 200    # a valid IP header and random TCP bytes
 SEED = int(os.environ.get("HOSTILE_SEED", "5961"))
+# How long data may pause after an attack before the connection counts as
+# dead: curl reads at a limited rate, so tern may sit out a closed window
+# and a backed-off window probe (seconds on a loaded machine).
+DATA_WAIT = 5
 
 
 def die(msg):
@@ -334,7 +338,7 @@ class Attack:
             die("%s at RCV.NXT+%d: no challenge ACK within 1 s" %
                 (what, (seq - self.rcv_nxt) & 0xFFFFFFFF))
         took = time.monotonic() - start
-        if not sn.wait(self.from_tern(data=True), 2):
+        if not sn.wait(self.from_tern(data=True), DATA_WAIT):
             die("%s: tern sends no more data on the connection" % what)
         sn.close()
         print("%s at RCV.NXT+%d: challenge ACK <SEQ=%d><ACK=%d> after "
@@ -351,7 +355,7 @@ class Attack:
         if sn.wait(lambda s: self.from_tern(False)(s) and s.flags == ACK,
                    0.3):
             die("RST outside the window: answered with an ACK")
-        if not sn.wait(self.from_tern(data=True), 2):
+        if not sn.wait(self.from_tern(data=True), DATA_WAIT):
             die("RST outside the window: tern sends no more data")
         sn.close()
         print("RST at RCV.NXT+2^31: no answer, data still flowing")
