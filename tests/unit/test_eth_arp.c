@@ -887,26 +887,6 @@ static void odev_destroy(tern_link *l)
 static const tern_link_ops odev_ops = {.send = odev_send,
 				       .destroy = odev_destroy};
 
-struct seen_meta {
-	int n;
-	bool has;
-	tern_frame_meta m;
-};
-
-static void on_seen(void *ctx, const uint8_t *frame, size_t len,
-		    const tern_frame_meta *meta, tern_time now)
-{
-	struct seen_meta *s = ctx;
-
-	(void)frame;
-	(void)len;
-	(void)now;
-	s->n++;
-	s->has = meta != NULL;
-	if (meta)
-		s->m = *meta;
-}
-
 /* The wrapper offers the device's offloads less the Ethernet header, and
  * moves checksum offsets by 14 each way; a packet waiting for ARP keeps
  * its meta. */
@@ -923,7 +903,7 @@ static void test_offloads_shift(void **state)
 			     .csum_start = 20,
 			     .csum_offset = 16};
 	tern_iov iov = {p, 10000};
-	struct seen_meta up = {0};
+	tu_meta_seen up = {0};
 	tern_link_counters c;
 	tern_link *eth;
 
@@ -932,7 +912,7 @@ static void test_offloads_shift(void **state)
 	assert_non_null(eth);
 	assert_int_equal(eth->tso_max, 65535);
 	assert_true(eth->tx_csum);
-	tern_link_set_rx(eth, on_seen, &up);
+	tern_link_set_rx(eth, tu_on_meta, &up);
 	ip_packet(p, 10000, 0x0a0000ffu, 1); /* the subnet's broadcast */
 	assert_int_equal(tern_link_send(eth, &iov, 1, &m, T0), 0);
 	assert_true(d.has);

@@ -231,26 +231,6 @@ static void test_unwritable_path(void **state)
 
 /* ---- offloads: the wrapper has inner's, and meta passes both ways ---- */
 
-struct meta_seen {
-	int n;
-	bool has;
-	tern_frame_meta m;
-};
-
-static void on_meta(void *ctx, const uint8_t *frame, size_t len,
-		    const tern_frame_meta *meta, tern_time now)
-{
-	struct meta_seen *s = ctx;
-
-	(void)frame;
-	(void)len;
-	(void)now;
-	s->n++;
-	s->has = meta != NULL;
-	if (meta)
-		s->m = *meta;
-}
-
 /* A TSO frame each way, recorded whole (as tcpdump on the device shows
  * it), its meta handed on unchanged. */
 static void test_offload_pass_through(void **state)
@@ -260,7 +240,7 @@ static void test_offload_pass_through(void **state)
 	tern_sim *sim = tern_sim_new(1);
 	tern_link *a = tern_sim_port(sim, ADDR_A, 1500);
 	tern_link *b = tern_sim_port(sim, ADDR_B, 1500);
-	struct meta_seen at_a = {0}, at_b = {0};
+	tu_meta_seen at_a = {0}, at_b = {0};
 	tern_frame_meta m = {.gso_size = 1400,
 			     .flags = TERN_FRAME_CSUM_PARTIAL,
 			     .csum_start = 20,
@@ -283,8 +263,8 @@ static void test_offload_pass_through(void **state)
 	assert_non_null(w);
 	assert_int_equal(w->tso_max, 65535);
 	assert_true(w->tx_csum);
-	tern_link_set_rx(w, on_meta, &at_a);
-	tern_link_set_rx(b, on_meta, &at_b);
+	tern_link_set_rx(w, tu_on_meta, &at_a);
+	tern_link_set_rx(b, tu_on_meta, &at_b);
 	memset(big, 0x5a, sizeof(big));
 	big[0] = 0x45;
 	tern_store32(big + 16, ADDR_B);

@@ -14,3 +14,17 @@ const char *tu_build_path(const char *name)
 	snprintf(buf, sizeof(buf), "%s/%s", dir ? dir : "/tmp", name);
 	return buf;
 }
+
+void tu_on_meta(void *ctx, const uint8_t *frame, size_t len,
+		const tern_frame_meta *meta, tern_time now)
+{
+	tu_meta_seen *s = ctx;
+
+	(void)frame;
+	(void)len;
+	(void)now;
+	s->n++;
+	s->has = meta != NULL;
+	if (meta)
+		s->m = *meta;
+}
