@@ -47,6 +47,16 @@ check_handshake() {
 	fi
 }
 
+# A transfer that fails or hangs (timeout ends tern with SIGTERM, and it
+# writes its counters as it goes): say so with what tern saw, and what
+# the kernel's socket saw.
+stuck() {
+	echo "tern's counters:" >&2
+	cat "$WORK/stats.json" >&2 2>/dev/null || true
+	nsx ss -tnio >&2 || true
+	fail "$1"
+}
+
 for off in none $KEYS; do
 	for k in $KEYS; do
 		nsx sysctl -qw "net.ipv4.$k=1"
@@ -58,10 +68,11 @@ for off in none $KEYS; do
 		ns_bg $H sink 5001 "$WORK/sink.txt"
 		wait_listen 5001
 		start=$(now)
-		nsx "$TERN" connect --tun tern0 --addr "$TADDR/24" \
+		nsx timeout 60 "$TERN" connect --tun tern0 --addr "$TADDR/24" \
 			--to "$KADDR:5001" --offload "$offload" \
-			--send "$WORK/up" --pcap "$WORK/up.pcap" ||
-			fail "$what: tern connect --send"
+			--send "$WORK/up" --pcap "$WORK/up.pcap" \
+			--stats "$WORK/stats.json" ||
+			stuck "$what: tern connect --send"
 		rate "upload, $what" $((20 << 20)) "$start"
 		wait "$BG_PID"
 		[ "$(cut -d' ' -f1 "$WORK/sink.txt")" = "$(sha "$WORK/up")" ] ||
@@ -71,9 +82,10 @@ for off in none $KEYS; do
 		ns_bg $H source 5002 "$WORK/down"
 		wait_listen 5002
 		start=$(now)
-		nsx "$TERN" connect --tun tern0 --addr "$TADDR/24" \
+		nsx timeout 60 "$TERN" connect --tun tern0 --addr "$TADDR/24" \
 			--to "$KADDR:5002" --offload "$offload" \
-			--recv "$WORK/got" || fail "$what: tern connect --recv"
+			--recv "$WORK/got" --stats "$WORK/stats.json" ||
+			stuck "$what: tern connect --recv"
 		rate "download, $what" $((20 << 20)) "$start"
 		wait "$BG_PID"
 		same_file "$WORK/down" "$WORK/got" "$what: download"
