@@ -32,6 +32,8 @@ typedef struct tern_conn tern_conn;
 typedef struct tern_settings {
 	int tcp_syn_retries;	/* 6: SYN retransmissions before giving up */
 	int tcp_synack_retries; /* 5: SYN+ACK retransmissions */
+	int tcp_retries1;	/* 3: retransmissions before the path is
+				 * suspect (RFC 1122 4.2.3.5 R1) */
 	int tcp_retries2;	/* 15: data retransmissions (as a time bound) */
 	int tcp_orphan_retries; /* 0 (means 8): probes for orphans */
 	int tcp_fin_timeout;	/* 60 s: orphaned FIN_WAIT_2 lifetime */
@@ -53,7 +55,21 @@ typedef struct tern_settings {
 	int tcp_moderate_rcvbuf;
 	/* "cubic" (RFC 9438, as Linux) or "reno" (RFC 5681) */
 	char tcp_congestion_control[16];
-	int somaxconn;		    /* 4096: cap on a listener's backlog */
+	int somaxconn; /* 4096: cap on a listener's backlog */
+	/* SYN_RECEIVED connections a listener holds at most: 2048 */
+	int tcp_max_syn_backlog;
+	/* 1: SYN cookies once the SYN queue overflows; 2: always; 0: never
+	 * (a SYN that finds the queue full is dropped) */
+	int tcp_syncookies;
+	/* Outgoing connections may take over a 4-tuple in TIME_WAIT when
+	 * timestamps make it safe: 0 never, 1 always, 2 (Linux's default)
+	 * only to loopback addresses (127/8). */
+	int tcp_tw_reuse;
+	int tcp_max_tw_buckets; /* 131072: TIME_WAIT records at most */
+	int tcp_max_orphans;	/* 131072: orphaned connections at most */
+	/* Challenge ACKs (RFC 5961) a second, for the whole stack: 2^31-1
+	 * means no limit (Linux since 6.0; 1000 before). */
+	int tcp_challenge_ack_limit;
 	int ip_local_port_range[2]; /* 32768 60999 */
 	int ip_default_ttl;	    /* 64 */
 	uint32_t msl_ms;	    /* 30000: TIME_WAIT lasts 2 MSL = 60 s */

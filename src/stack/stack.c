@@ -12,6 +12,7 @@ void tern_settings_default(tern_settings *s)
 	*s = (tern_settings){
 		.tcp_syn_retries = 6,
 		.tcp_synack_retries = 5,
+		.tcp_retries1 = 3,
 		.tcp_retries2 = 15,
 		.tcp_orphan_retries = 0,
 		.tcp_fin_timeout = 60,
@@ -27,6 +28,12 @@ void tern_settings_default(tern_settings *s)
 		.tcp_moderate_rcvbuf = 1,
 		.tcp_congestion_control = "cubic",
 		.somaxconn = 4096,
+		.tcp_max_syn_backlog = 2048,
+		.tcp_syncookies = 1,
+		.tcp_tw_reuse = 2,
+		.tcp_max_tw_buckets = 131072,
+		.tcp_max_orphans = 131072,
+		.tcp_challenge_ack_limit = 2147483647,
 		.ip_local_port_range = {32768, 60999},
 		.ip_default_ttl = 64,
 		.msl_ms = 30000,
@@ -42,10 +49,15 @@ static bool settings_valid(const tern_settings *c)
 {
 	return c->tcp_syn_retries >= 1 && c->tcp_syn_retries <= 127 &&
 	       c->tcp_synack_retries >= 1 && c->tcp_synack_retries <= 127 &&
+	       c->tcp_retries1 >= 0 && c->tcp_retries1 <= 255 &&
 	       c->tcp_retries2 >= 0 && c->tcp_fin_timeout >= 1 &&
 	       c->tcp_keepalive_time >= 1 && c->tcp_keepalive_intvl >= 1 &&
 	       c->tcp_keepalive_probes >= 1 && c->tcp_rmem[1] >= 1024 &&
 	       c->tcp_wmem[1] >= 1024 && c->somaxconn >= 1 &&
+	       c->tcp_max_syn_backlog >= 1 && c->tcp_syncookies >= 0 &&
+	       c->tcp_syncookies <= 2 && c->tcp_tw_reuse >= 0 &&
+	       c->tcp_tw_reuse <= 2 && c->tcp_max_tw_buckets >= 0 &&
+	       c->tcp_max_orphans >= 0 && c->tcp_challenge_ack_limit >= 0 &&
 	       (c->tcp_window_scaling & ~1) == 0 &&
 	       (c->tcp_timestamps & ~1) == 0 && (c->tcp_sack & ~1) == 0 &&
 	       (c->tcp_moderate_rcvbuf & ~1) == 0 && c->tcp_initcwnd >= 0 &&
