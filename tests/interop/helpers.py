@@ -26,6 +26,11 @@ import subprocess
 import sys
 import time
 
+# No helper waits for ever: an accept, a read or a write that waits this
+# long fails (socket.timeout), so a test that goes wrong fails instead of
+# hanging on the helper (a tern that never connected, or went away).
+socket.setdefaulttimeout(300)
+
 
 def listener(port):
     s = socket.socket()

@@ -35,11 +35,13 @@ round() {
 	wait_port 10.77.0.2 80
 	wait_port 10.77.1.2 80
 	wait_port 10.77.4.2 7
-	ns_bg $H sink 5002 "$WORK/sink.txt"
+	# the Linux servers, each bounded as the transfers are
+	ns_bg timeout $LIMIT $H sink 5002 "$WORK/sink.txt"
 	pids+=("$BG_PID")
-	ns_bg $H source 5003 "$WORK/big"
+	ns_bg timeout $LIMIT $H source 5003 "$WORK/big"
 	pids+=("$BG_PID")
-	sleep 0.3 # the Linux servers listening
+	wait_listen 5002
+	wait_listen 5003
 	start=$(now)
 	ns_bg curl -sSf --max-time $LIMIT -o "$WORK/got0" http://10.77.0.2/big
 	pids+=("$BG_PID")
