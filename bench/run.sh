@@ -6,12 +6,13 @@
 #   BENCH_TIME   seconds per run (default 10)
 #   BENCH_CASES  the cases to run (default all, in this order):
 #                veth tun_rx_on tun_rx_off tun_tx_on tun_tx_off
-#                mem_bulk lo_bulk mem_conn lo_conn callgrind memory
+#                mem_bulk lo_bulk mem_conn lo_conn callgrind memory synflood
 #   BENCH_OUT    where the table goes (default bench/results/DATE.md)
 #
 # The timed cases run interleaved, round 1 of every case, then round 2 ...,
 # so that a slow minute of the machine spreads over the cases instead of
-# landing on one. callgrind and memory are deterministic: they run once.
+# landing on one. callgrind, memory and synflood are deterministic in
+# what they count: they run once.
 # Every namespace and device is made here, named tern-bench-PID-..., and
 # deleted at the end, also on Ctrl-C; only processes started here are
 # stopped, by their PID. See BENCHMARKS.md for what each case measures.
@@ -21,7 +22,7 @@ BUILD=${1:?usage: bench/run.sh BUILD_DIR}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${BENCH_RUNS:-3}
 TIME=${BENCH_TIME:-10}
-ALL_CASES="veth tun_rx_on tun_rx_off tun_tx_on tun_tx_off mem_bulk lo_bulk mem_conn lo_conn callgrind memory"
+ALL_CASES="veth tun_rx_on tun_rx_off tun_tx_on tun_tx_off mem_bulk lo_bulk mem_conn lo_conn callgrind memory synflood"
 CASES=${BENCH_CASES:-$ALL_CASES}
 STAMP=$(date +%Y-%m-%d-%H%M%S)
 OUT=${BENCH_OUT:-$SRC/bench/results/$STAMP.md}
@@ -41,7 +42,7 @@ done
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, veth and TUN devices)"
 TERN=$(cd "$BUILD" && pwd)/tern
 B=$(cd "$BUILD" && pwd)/bench
-for p in "$TERN" "$B/tern_bulk" "$B/tern_connrate" "$B/tern_mem" "$B/linux_connrate"; do
+for p in "$TERN" "$B/tern_bulk" "$B/tern_connrate" "$B/tern_mem" "$B/tern_synflood" "$B/linux_connrate"; do
 	[ -x "$p" ] || die "no $p (make bench builds it)"
 done
 for t in ip iperf valgrind callgrind_annotate sysctl; do
@@ -448,12 +449,24 @@ write_once() {
 	fi
 	if [[ " $CASES " == *" memory "* ]]; then
 		echo
-		echo "e. Memory per connection (10,000 connections in memory; bytes the stack asked of its allocator, malloc's overhead not included):"
+		echo "e. Memory at scale: 1,000,000 connections between two stacks in memory, all idle ESTABLISHED, then all closed (the client first, so it holds 1,000,000 TIME_WAIT records), then 2 MSL later none left; buffers on 10,000 of them. Bytes the stack asked of its allocator, malloc's overhead not included (targets: 1 KB per idle connection, 64 MB for the TIME_WAIT records):"
 		echo
 		if [ -n "$MEM" ]; then
-			echo "| idle ESTABLISHED (client / server) | send buffer holding data | receive buffer holding data | TIME_WAIT record |"
-			echo "|---:|---:|---:|---:|"
-			echo "| $(result idle_client "$MEM") / $(result idle_server "$MEM") | + $(result sndbuf "$MEM") | + $(result rcvbuf "$MEM") | $(result time_wait "$MEM") |"
+			echo "| idle ESTABLISHED (client / server) | all idle, both sides | send buffer holding data | receive buffer holding data | TIME_WAIT record | all TIME_WAIT records |"
+			echo "|---:|---:|---:|---:|---:|---:|"
+			echo "| $(result idle_client "$MEM") / $(result idle_server "$MEM") B | $(result idle_mib "$MEM") MiB | + $(result sndbuf "$MEM") B | + $(result rcvbuf "$MEM") B | $(result time_wait "$MEM") B | $(result time_wait_mib "$MEM") MiB |"
+		else
+			echo "failed"
+		fi
+	fi
+	if [[ " $CASES " == *" synflood "* ]]; then
+		echo
+		echo "f. SYN flood in memory (1,000,000 spoofed SYNs over 100 s of virtual time, tcp_syncookies = 1, 1,000 genuine clients among them):"
+		echo
+		if [ -n "$FLOOD" ]; then
+			echo "| genuine clients through | spoofed SYNs per second (real time) | server memory after 10 % / at the end / at most |"
+			echo "|---:|---:|---:|"
+			echo "| $(result success "$FLOOD") % | $(result syns_per_s "$FLOOD") | $(result mem_10 "$FLOOD") / $(result mem_end "$FLOOD") / $(result mem_peak "$FLOOD") bytes |"
 		else
 			echo "failed"
 		fi
@@ -471,7 +484,7 @@ fi
 TIMED=""
 for c in $CASES; do
 	case $c in
-	callgrind | memory) ;;
+	callgrind | memory | synflood) ;;
 	tun_rx_off | tun_tx_off) [ -n "$HAVE_OFFLOAD" ] && TIMED+=" $c" ;;
 	*) TIMED+=" $c" ;;
 	esac
@@ -508,11 +521,22 @@ if [[ " $CASES " == *" callgrind "* ]]; then
 fi
 MEM=""
 if [[ " $CASES " == *" memory "* ]]; then
-	echo "bench: memory per connection" >&2
-	if run "$B/tern_mem" --conns 10000 >"$WORK/mem.txt" 2>&1; then
+	echo "bench: memory, 1,000,000 connections" >&2
+	if run "$B/tern_mem" --conns 1000000 >"$WORK/mem.txt" 2>&1; then
 		MEM=$WORK/mem.txt
 	else
 		echo "bench: tern_mem failed: $(cat "$WORK/mem.txt")" >&2
+	fi
+fi
+
+FLOOD=""
+if [[ " $CASES " == *" synflood "* ]]; then
+	echo "bench: SYN flood, 1,000,000 spoofed SYNs" >&2
+	if run "$B/tern_synflood" --syns 1000000 >"$WORK/flood.txt" 2>&1; then
+		FLOOD=$WORK/flood.txt
+	else
+		echo "bench: tern_synflood failed: $(cat "$WORK/flood.txt")" >&2
+		FAILED=1
 	fi
 fi
 

@@ -228,6 +228,13 @@ static int run(bulk *k)
 
 	tern_settings_default(&set);
 	set.tcp_wmem[2] = set.tcp_rmem[2] = (int)k->o.buf;
+	/* min <= default <= max (tern_settings_check), whatever --buf is */
+	for (int i = 0; i < 2; i++) {
+		if (set.tcp_wmem[i] > set.tcp_wmem[2])
+			set.tcp_wmem[i] = set.tcp_wmem[2];
+		if (set.tcp_rmem[i] > set.tcp_rmem[2])
+			set.tcp_rmem[i] = set.tcp_rmem[2];
+	}
 	if (!bench_pair_open(&k->p, (uint32_t)k->o.mtu, &set, k->o.offload) ||
 	    !connect_pair(k))
 		return 1;

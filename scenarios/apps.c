@@ -196,8 +196,16 @@ static void deliver_forged(scn_run *r, void *arg)
 void scn_inject(scn_run *r, int host, uint32_t seq, uint32_t ack, uint8_t flags,
 		uint16_t dport, uint16_t sport, uint32_t len, tern_time t)
 {
-	uint32_t dst = host == SCN_CLIENT ? SCN_CLIENT_ADDR : SCN_SERVER_ADDR;
 	uint32_t src = host == SCN_CLIENT ? SCN_SERVER_ADDR : SCN_CLIENT_ADDR;
+
+	scn_inject_from(r, host, src, seq, ack, flags, dport, sport, len, t);
+}
+
+void scn_inject_from(scn_run *r, int host, uint32_t src, uint32_t seq,
+		     uint32_t ack, uint8_t flags, uint16_t dport,
+		     uint16_t sport, uint32_t len, tern_time t)
+{
+	uint32_t dst = host == SCN_CLIENT ? SCN_CLIENT_ADDR : SCN_SERVER_ADDR;
 	size_t total = TERN_IPV4_HDR_MIN + TERN_TCP_HDR_MIN + len;
 	struct forged *f = calloc(1, sizeof(*f) + total);
 	if (!f)

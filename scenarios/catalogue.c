@@ -24,6 +24,7 @@ static const scn_def *const all[] = {
 	&scn_bad_ack,
 	&scn_abort,
 	&scn_keepalive_dead_peer,
+	&scn_syn_flood,
 };
 
 const scn_def *const *scn_all(size_t *count)

@@ -17,7 +17,11 @@ extern const scn_def scn_handshake, scn_simultaneous_open, scn_rst_closed_port,
 	scn_active_close, scn_close_fin_ack_combined, scn_simultaneous_close,
 	scn_half_close, scn_time_wait, scn_fin_wait_2_timeout,
 	scn_fin_wait_1_zero_window, scn_rst_in_window, scn_bad_ack, scn_abort,
-	scn_keepalive_dead_peer;
+	scn_keepalive_dead_peer, scn_syn_flood;
+
+/* Scenario 21 with tcp_syncookies = 0: not in the catalogue's list (one
+ * scenario a number), run by its test. */
+extern const scn_def scn_syn_flood_no_cookies;
 
 /* The client's connection and its numbers, for forged segments. */
 tern_tcp_info scn_client_info(scn_run *r);

@@ -45,6 +45,7 @@ const scn_def scn_active_close = {
 	"RFC 9293 3.6 (figure 12), 3.10.4, 3.10.7.4 (eighth step)",
 	10 * TERN_MSEC,
 	run_active_close,
+	NULL,
 };
 
 static int run_close_fin_ack_combined(scn_run *r)
@@ -66,6 +67,7 @@ const scn_def scn_close_fin_ack_combined = {
 	"in this segment)\")",
 	10 * TERN_MSEC,
 	run_close_fin_ack_combined,
+	NULL,
 };
 
 static void both_close(scn_run *r, void *arg)
@@ -97,6 +99,7 @@ const scn_def scn_simultaneous_close = {
 	"RFC 9293 3.6 (figure 13), 3.10.7.4",
 	10 * TERN_MSEC,
 	run_simultaneous_close,
+	NULL,
 };
 
 #define HC_REQUEST 100
@@ -133,6 +136,7 @@ const scn_def scn_half_close = {
 	"RFC 9293 3.6, 3.10.4 (CLOSE as \"I have no more to send\")",
 	10 * TERN_MSEC,
 	run_half_close,
+	NULL,
 };
 
 static int run_time_wait(scn_run *r)
@@ -176,6 +180,7 @@ const scn_def scn_time_wait = {
 	"RFC 9293 3.6.1, 3.10.7.4 (TIME-WAIT), RFC 1337",
 	10 * TERN_MSEC,
 	run_time_wait,
+	NULL,
 };
 
 static int run_fin_wait_2_timeout(scn_run *r)
@@ -202,6 +207,7 @@ const scn_def scn_fin_wait_2_timeout = {
 	"Linux tcp_fin_timeout (RFC 9293 leaves FIN_WAIT_2 unbounded)",
 	10 * TERN_MSEC,
 	run_fin_wait_2_timeout,
+	NULL,
 };
 
 #define FW1_RCVBUF 4096
@@ -247,4 +253,5 @@ const scn_def scn_fin_wait_1_zero_window = {
 	"tcp_probe_timer",
 	10 * TERN_MSEC,
 	run_fin_wait_1_zero_window,
+	NULL,
 };

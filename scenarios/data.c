@@ -38,6 +38,7 @@ const scn_def scn_data_transfer = {
 	"RFC 9293 3.4, 3.8.6.2.1 (Nagle), 3.8.6.3 (delayed ACK)",
 	10 * TERN_MSEC,
 	run_data_transfer,
+	NULL,
 };
 
 #define LOSSY_BYTES 20000
@@ -91,6 +92,7 @@ const scn_def scn_lossy_transfer = {
 	"3.10.7.4 (reassembly)",
 	10 * TERN_MSEC,
 	run_lossy_transfer,
+	NULL,
 };
 
 #define ZW_BYTES 10000
@@ -136,4 +138,5 @@ const scn_def scn_zero_window = {
 	"RFC 9293 3.8.6.1 (zero-window probes), 3.8.6.2.2 (receiver SWS)",
 	10 * TERN_MSEC,
 	run_zero_window,
+	NULL,
 };

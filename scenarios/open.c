@@ -14,9 +14,13 @@ static int run_handshake(scn_run *r)
 }
 
 const scn_def scn_handshake = {
-	"handshake",	       1,
-	"three-way handshake", "RFC 9293 3.5 (figure 6), 3.10.7.2, 3.10.7.3",
-	10 * TERN_MSEC,	       run_handshake,
+	"handshake",
+	1,
+	"three-way handshake",
+	"RFC 9293 3.5 (figure 6), 3.10.7.2, 3.10.7.3",
+	10 * TERN_MSEC,
+	run_handshake,
+	NULL,
 };
 
 static int run_simultaneous_open(scn_run *r)
@@ -44,9 +48,13 @@ static int run_simultaneous_open(scn_run *r)
 }
 
 const scn_def scn_simultaneous_open = {
-	"simultaneous-open", 2,
-	"simultaneous open", "RFC 9293 3.5 (figure 7), 3.10.7.3",
-	10 * TERN_MSEC,	     run_simultaneous_open,
+	"simultaneous-open",
+	2,
+	"simultaneous open",
+	"RFC 9293 3.5 (figure 7), 3.10.7.3",
+	10 * TERN_MSEC,
+	run_simultaneous_open,
+	NULL,
 };
 
 static int run_rst_closed_port(scn_run *r)
@@ -63,9 +71,13 @@ static int run_rst_closed_port(scn_run *r)
 }
 
 const scn_def scn_rst_closed_port = {
-	"rst-closed-port",	3,
-	"SYN to a closed port", "RFC 9293 3.10.7.1, 3.10.7.3",
-	10 * TERN_MSEC,		run_rst_closed_port,
+	"rst-closed-port",
+	3,
+	"SYN to a closed port",
+	"RFC 9293 3.10.7.1, 3.10.7.3",
+	10 * TERN_MSEC,
+	run_rst_closed_port,
+	NULL,
 };
 
 static int run_syn_timeout(scn_run *r)
@@ -92,6 +104,7 @@ const scn_def scn_syn_timeout = {
 	"RFC 9293 3.8.1, RFC 6298 5.5, Linux tcp_syn_retries",
 	10 * TERN_MSEC,
 	run_syn_timeout,
+	NULL,
 };
 
 static int run_synack_timeout(scn_run *r)
@@ -119,6 +132,7 @@ const scn_def scn_synack_timeout = {
 	"RFC 9293 3.8.1, Linux tcp_synack_retries",
 	10 * TERN_MSEC,
 	run_synack_timeout,
+	NULL,
 };
 
 static void client_abort(scn_run *r, void *arg)
@@ -151,4 +165,5 @@ const scn_def scn_rst_syn_received = {
 	"RFC 9293 3.10.7.1, 3.10.7.4 (second check), RFC 5961 3.2",
 	10 * TERN_MSEC,
 	run_rst_syn_received,
+	NULL,
 };

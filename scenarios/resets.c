@@ -114,6 +114,7 @@ const scn_def scn_rst_in_window = {
 	"RFC 9293 3.10.7.2-4 (second check), RFC 5961 3.2",
 	10 * TERN_MSEC,
 	run_rst_in_window,
+	NULL,
 };
 
 /* ---- 18 ---- */
@@ -169,6 +170,7 @@ const scn_def scn_bad_ack = {
 	"RFC 9293 3.10.7.1-4 (fifth check), RFC 5961 5.2",
 	10 * TERN_MSEC,
 	run_bad_ack,
+	NULL,
 };
 
 /* ---- 19 ---- */
@@ -220,6 +222,7 @@ const scn_def scn_abort = {
 	"RFC 9293 3.10.5 (ABORT), RFC 2525 2.17, RFC 1122 4.2.2.13",
 	10 * TERN_MSEC,
 	run_abort,
+	NULL,
 };
 
 /* ---- 20 ---- */
@@ -256,4 +259,5 @@ const scn_def scn_keepalive_dead_peer = {
 	"RFC 9293 3.8.4, RFC 1122 4.2.3.6, Linux tcp_keepalive_*",
 	10 * TERN_MSEC,
 	run_keepalive_dead_peer,
+	NULL,
 };

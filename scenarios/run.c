@@ -212,7 +212,7 @@ void scn_add_fault(scn_run *r, const scn_fault *f)
  * 5681's, buffers keep their sizes, so that every number in them follows from the RFCs the
  * catalogue cites (Karn's rule, an MSS of 1460, unscaled windows).
  * tests/scenario pins them so; the extensions have tests of their own. */
-static void scenario_settings(tern_settings *set)
+void scn_settings(tern_settings *set)
 {
 	tern_settings_default(set);
 	set->tcp_window_scaling = 0;
@@ -228,7 +228,12 @@ static void scenario_settings(tern_settings *set)
 static tern_stack *make_stack(scn_run *r, int host)
 {
 	tern_settings set;
-	scenario_settings(&set);
+	if (r->params.settings)
+		set = *r->params.settings; /* --sysctl on top of them */
+	else
+		scn_settings(&set);
+	if (r->def->settings)
+		r->def->settings(host, &set); /* what the scenario is about */
 	tern_stack_config cfg = {
 		.settings = &set,
 		.name = host == SCN_CLIENT ? "client" : "server",

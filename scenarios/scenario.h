@@ -24,7 +24,13 @@ typedef struct scn_params {
 	tern_time delay;  /* one-way delay; 0: the scenario's default */
 	const char *json; /* JSON Lines trace file, or NULL */
 	const char *pcap; /* pcap capture (of the client's link) */
+	/* Both stacks' settings (e.g. scn_settings() changed by --sysctl);
+	 * NULL: scn_settings() */
+	const tern_settings *settings;
 } scn_params;
+
+/* The settings every scenario runs with (see run.c for why). */
+void scn_settings(tern_settings *set);
 
 /* One thing that happened, in order: a trace event of either stack, or
  * a segment forged by the scenario itself (injected). */
@@ -134,6 +140,9 @@ typedef struct scn_def {
 	tern_time delay; /* default one-way delay */
 	/* Sets up the apps and faults, runs the simulation. 0 or an error. */
 	int (*run)(scn_run *r);
+	/* Changes a host's settings from the scenarios' pinned ones before
+	 * its stack is made; NULL: none. */
+	void (*settings)(int host, tern_settings *set);
 } scn_def;
 
 const scn_def *scn_find(const char *name);
@@ -181,6 +190,11 @@ void scn_at(scn_run *r, tern_time t, void (*fn)(scn_run *r, void *arg),
 /* Delivers a forged segment to `host`, as if sent by its peer. */
 void scn_inject(scn_run *r, int host, uint32_t seq, uint32_t ack, uint8_t flags,
 		uint16_t dport, uint16_t sport, uint32_t len, tern_time t);
+/* The same from address src (a spoofed one: what `host` sends back to
+ * an address no port owns goes nowhere). */
+void scn_inject_from(scn_run *r, int host, uint32_t src, uint32_t seq,
+		     uint32_t ack, uint8_t flags, uint16_t dport,
+		     uint16_t sport, uint32_t len, tern_time t);
 tern_time scn_now(const scn_run *r);
 /* Pushes more of the app's bytes into its connection. */
 void scn_app_pump(scn_app *a);

@@ -3,7 +3,7 @@
 # As root: installs what is missing (apt-get update first). Otherwise: names
 # exactly the missing packages and fails, so nothing runs half-equipped.
 #
-# Usage: scripts/deps.sh build|test|bench
+# Usage: scripts/deps.sh build|test|bench|fuzz
 set -euo pipefail
 
 build_pkgs=(cmake make gcc clang pkg-config libcmocka-dev)
@@ -11,15 +11,19 @@ test_pkgs=(clang-format tshark libclang-rt-14-dev python3)
 # The interop tests run only as root (they make network namespaces and
 # TUN/TAP devices), so these are wanted only then.
 # (setpriv, unshare and mount come with every Debian: util-linux, mount.)
-interop_pkgs=(iproute2 curl nftables iputils-ping python3-scapy iperf)
+interop_pkgs=(iproute2 curl nftables iputils-ping python3-scapy iperf hping3)
 # make bench (as root: namespaces, veth, TUN): iperf2 on the kernel's side,
 # callgrind for the instruction counts, sysctl (procps) in the namespaces.
 bench_pkgs=(iproute2 iperf valgrind procps)
+# make fuzz (also run by make test): clang's libFuzzer and sanitizer
+# runtimes (libclang_rt.fuzzer-x86_64.a) come in libclang-rt-14-dev.
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
 [ "${1:-build}" = test ] && [ "$(id -u)" -eq 0 ] && want+=("${interop_pkgs[@]}")
 [ "${1:-build}" = bench ] && want+=("${bench_pkgs[@]}")
+[ "${1:-build}" = test ] || [ "${1:-build}" = fuzz ] && want+=("${fuzz_pkgs[@]}")
 
 missing=()
 for p in "${want[@]}"; do

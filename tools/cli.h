@@ -5,11 +5,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <tern/stack.h>
 #include <tern/types.h>
 
 int cmd_scenario(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_sysctl(int argc, char **argv);
 
 /* Argument helpers: each prints the reason and returns false on a bad
  * value. `what` names the option in messages (cli_parse_u64: NULL for
@@ -21,5 +23,16 @@ bool cli_parse_double(const char *what, const char *text, double lo, double hi,
 /* A time in milliseconds (may have a fraction), as tern_time. */
 bool cli_parse_ms(const char *what, const char *text, tern_time *out);
 void cli_error(const char *fmt, ...);
+
+/* --sysctl KEY=VALUE and --sysctl-file FILE, taken by every command that
+ * builds a stack: each is applied to *s as it comes, so the command line
+ * reads left to right (cmd_sysctl.c). Returns 1 taken, 0 not ours (opt
+ * is another option), -1 bad (reason printed). */
+int cli_sysctl_opt(tern_settings *s, const char *opt, const char *val);
+/* Once every option is in: the rules between keys (tern_settings_check).
+ * false with the reason printed. */
+bool cli_sysctl_check(const tern_settings *s);
+/* The two options' lines for a command's usage text. */
+extern const char cli_sysctl_usage[];
 
 #endif

@@ -1,5 +1,6 @@
 /* tern scenario list | run NAME [--seed N] [--json FILE] [--pcap FILE]
- *                              [--loss P] [--delay MS] */
+ *                              [--loss P] [--delay MS]
+ *                              [--sysctl KEY=VALUE] [--sysctl-file FILE] */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,8 @@ static void usage(FILE *out)
 		"       tern scenario run NAME [--seed N] [--json FILE] "
 		"[--pcap FILE]\n"
 		"                             [--loss P] [--delay MS]\n"
+		"                             [--sysctl KEY=VALUE] "
+		"[--sysctl-file FILE]\n"
 		"\n"
 		"  --seed N     seed of the simulated network (default 1)\n"
 		"  --json FILE  write the JSON Lines trace of both stacks\n"
@@ -23,7 +26,13 @@ static void usage(FILE *out)
 		"  --loss P     random loss in each direction, 0 to 1 (or "
 		"0%%-100%%)\n"
 		"  --delay MS   one-way delay in milliseconds (default: the "
-		"scenario's)\n");
+		"scenario's)\n"
+		"%s"
+		"  (the settings start as the scenarios' own: RFC 9293's TCP, "
+		"without window\n"
+		"  scaling, timestamps or SACK, with Reno; 'tern sysctl' "
+		"shows Linux's defaults)\n",
+		cli_sysctl_usage);
 }
 
 static int list(void)
@@ -86,9 +95,16 @@ static bool has_value(const char *opt, const char *val)
 }
 
 /* One option and its value (NULL: none followed); false, with the reason
- * printed, on a bad one. */
-static bool parse_opt(const char *opt, const char *val, scn_params *p)
+ * printed, on a bad one. --sysctl and --sysctl-file change set, which
+ * starts as the scenarios' own settings. */
+static bool parse_opt(const char *opt, const char *val, scn_params *p,
+		      tern_settings *set)
 {
+	int r = cli_sysctl_opt(set, opt, val);
+	if (r != 0) {
+		p->settings = set;
+		return r > 0;
+	}
 	if (strcmp(opt, "--seed") == 0)
 		return has_value(opt, val) &&
 		       cli_parse_u64(opt, val, UINT64_MAX, &p->seed);
@@ -105,11 +121,16 @@ static bool parse_opt(const char *opt, const char *val, scn_params *p)
 }
 
 /* Options after NAME; false (with the reason printed) on a bad one. */
-static bool parse_run_opts(int argc, char **argv, scn_params *p)
+static bool parse_run_opts(int argc, char **argv, scn_params *p,
+			   tern_settings *set)
 {
+	scn_settings(set);
 	for (int i = 0; i < argc; i += 2)
-		if (!parse_opt(argv[i], i + 1 < argc ? argv[i + 1] : NULL, p))
+		if (!parse_opt(argv[i], i + 1 < argc ? argv[i + 1] : NULL, p,
+			       set))
 			return false;
+	if (p->settings && !cli_sysctl_check(p->settings))
+		return false;
 	if (p->json && p->pcap && strcmp(p->json, p->pcap) == 0) {
 		cli_error("--json and --pcap both name '%s'", p->json);
 		return false;
@@ -172,6 +193,7 @@ static bool outputs_writable(const scn_params *p)
 static int run(int argc, char **argv)
 {
 	scn_params p = {.seed = 1};
+	tern_settings set;
 
 	if (argc < 1) {
 		cli_error("scenario run: which scenario? ('tern scenario "
@@ -191,7 +213,7 @@ static int run(int argc, char **argv)
 			  argv[0]);
 		return 2;
 	}
-	if (!parse_run_opts(argc - 1, argv + 1, &p))
+	if (!parse_run_opts(argc - 1, argv + 1, &p, &set))
 		return 2;
 	if (!outputs_writable(&p))
 		return 1;

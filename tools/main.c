@@ -23,8 +23,12 @@ static void usage(FILE *out)
 		"[--recv F]\n"
 		"                              one connection over a TUN/TAP "
 		"device\n"
+		"  sysctl -a | KEY... | -p FILE  the settings, as sysctl shows "
+		"Linux's\n"
 		"  help                        this text\n"
 		"\n"
+		"scenario run, serve and connect take --sysctl KEY=VALUE and "
+		"--sysctl-file FILE.\n"
 		"Run 'tern COMMAND help' for the options of a command.\n");
 }
 
@@ -112,6 +116,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "connect") == 0)
 		return cmd_connect(argc - 1, argv + 1);
+	if (strcmp(cmd, "sysctl") == 0)
+		return cmd_sysctl(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "-h") == 0) {
 		usage(stdout);

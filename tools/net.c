@@ -36,23 +36,39 @@ static void wait_running(const char *ifname)
 	close(fd);
 }
 
+static const char device_usage[] =
+	"  --tun IFNAME | --tap IFNAME  the device (created if absent)\n"
+	"  --addr ADDR/PREFIX  tern's address, e.g. 10.7.0.2/24\n"
+	"  --gateway ADDR      TAP: next hop off the subnet\n"
+	"  --mtu N             IP MTU (default 1500)\n"
+	"  --offload on|off    TSO and checksum offload on the device\n"
+	"                      (default on; the plain path if the "
+	"kernel\n"
+	"                      lacks them; never used on the wire with\n"
+	"                      impairments, which act on plain frames)\n"
+	"  --pcap FILE         capture everything sent and received\n"
+	"  --json FILE         JSON Lines trace of the stack\n"
+	"  --stats FILE        the counters, as JSON, at exit\n"
+	"  --loss P --dup P --reorder P --corrupt P (0..1 or 0%..100%)"
+	"\n  --delay MS --jitter MS --seed N\n"
+	"                      impair the link, both directions\n";
+
 const char *net_opts_usage(void)
 {
-	return "  --tun IFNAME | --tap IFNAME  the device (created if absent)\n"
-	       "  --addr ADDR/PREFIX  tern's address, e.g. 10.7.0.2/24\n"
-	       "  --gateway ADDR      TAP: next hop off the subnet\n"
-	       "  --mtu N             IP MTU (default 1500)\n"
-	       "  --offload on|off    TSO and checksum offload on the device\n"
-	       "                      (default on; the plain path if the "
-	       "kernel\n"
-	       "                      lacks them; never used on the wire with\n"
-	       "                      impairments, which act on plain frames)\n"
-	       "  --pcap FILE         capture everything sent and received\n"
-	       "  --json FILE         JSON Lines trace of the stack\n"
-	       "  --stats FILE        the counters, as JSON, at exit\n"
-	       "  --loss P --dup P --reorder P --corrupt P (0..1 or 0%..100%)"
-	       "\n  --delay MS --jitter MS --seed N\n"
-	       "                      impair the link, both directions\n";
+	static char text[2048];
+
+	snprintf(text, sizeof(text), "%s%s", device_usage, cli_sysctl_usage);
+	return text;
+}
+
+/* --sysctl and --sysctl-file: onto the defaults, the first time. */
+static int settings_opt(net_opts *o, const char *opt, const char *val)
+{
+	if (!o->tuned) {
+		tern_settings_default(&o->settings);
+		o->tuned = true;
+	}
+	return cli_sysctl_opt(&o->settings, opt, val);
 }
 
 /* "10.7.0.2/24" */
@@ -176,10 +192,11 @@ int net_opt(net_opts *o, int argc, char **argv, int *i)
 	const char *opt = argv[*i];
 	const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
 	static const char *const known[] = {
-		"--tun",    "--tap",	 "--addr",    "--gateway",
-		"--mtu",    "--pcap",	 "--json",    "--loss",
-		"--dup",    "--reorder", "--corrupt", "--delay",
-		"--jitter", "--seed",	 "--stats",   "--offload",
+		"--tun",    "--tap",	     "--addr",	  "--gateway",
+		"--mtu",    "--pcap",	     "--json",	  "--loss",
+		"--dup",    "--reorder",     "--corrupt", "--delay",
+		"--jitter", "--seed",	     "--stats",	  "--offload",
+		"--sysctl", "--sysctl-file",
 	};
 	bool ours = false;
 
@@ -192,6 +209,8 @@ int net_opt(net_opts *o, int argc, char **argv, int *i)
 		return -1;
 	}
 	*i += 1;
+	if (strncmp(opt, "--sysctl", 8) == 0)
+		return settings_opt(o, opt, val);
 	if (strcmp(opt, "--pcap") == 0 || strcmp(opt, "--json") == 0 ||
 	    strcmp(opt, "--stats") == 0) {
 		*(opt[2] == 'p'	  ? &o->pcap
@@ -213,7 +232,7 @@ bool net_opts_check(const net_opts *o)
 		cli_error("which address? (--addr ADDR/PREFIX)");
 		return false;
 	}
-	return true;
+	return !o->tuned || cli_sysctl_check(&o->settings);
 }
 
 static const char *device_error(int err)
@@ -302,7 +321,10 @@ bool net_host_open(net_host *n, const net_opts *o)
 	tern_link *l = open_link(n, o);
 	if (!l)
 		return false;
-	tern_host_config hc = {.name = "tern", .addr = o->addr, .link = l};
+	tern_host_config hc = {.name = "tern",
+			       .addr = o->addr,
+			       .link = l,
+			       .settings = o->tuned ? &o->settings : NULL};
 	n->host = tern_host_new(&hc, &err);
 	if (!n->host) {
 		cli_error("cannot start the stack: %s", tern_strerror(err));

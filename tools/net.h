@@ -17,6 +17,9 @@ typedef struct net_opts {
 	bool offload_off; /* --offload off: the device's plain path */
 	uint64_t seed;
 	tern_time linger; /* how long the graceful end may take */
+	/* --sysctl and --sysctl-file applied to the defaults, in order */
+	tern_settings settings;
+	bool tuned; /* settings holds them (else: the defaults) */
 } net_opts;
 
 /* Takes the option at argv[*i] if it is one of these (advancing *i past

@@ -80,6 +80,10 @@ typedef struct tern_link_ops {
 	 * and doing it. */
 	tern_time (*next_deadline)(tern_link *link);
 	void (*poll)(tern_link *link, tern_time now);
+	/* RFC 1122 4.2.3.5: a connection to dst keeps timing out (TCP's R1,
+	 * tcp_retries1), so the path is in doubt: a link that resolves
+	 * next hops checks dst's again (Ethernet: an ARP unicast poll). */
+	void (*advise)(tern_link *link, uint32_t dst, tern_time now);
 } tern_link_ops;
 
 struct tern_link {
@@ -145,6 +149,13 @@ static inline void tern_link_poll(tern_link *link, tern_time now)
 {
 	if (link->ops->poll)
 		link->ops->poll(link, now);
+}
+
+static inline void tern_link_advise(tern_link *link, uint32_t dst,
+				    tern_time now)
+{
+	if (link->ops->advise)
+		link->ops->advise(link, dst, now);
 }
 
 /* ---- pcap capture wrapper ---- */
@@ -261,6 +272,7 @@ typedef struct tern_link_counters {
 	uint64_t tx_queue_full; /* TAP: pushed out of a full ARP queue */
 	uint64_t arp_requests_in, arp_replies_in;
 	uint64_t arp_requests_out, arp_replies_out;
+	uint64_t arp_advised; /* TAP: neighbours polled for tcp_retries1 */
 } tern_link_counters;
 
 /* Fills *out for a link made by tern_fd_link or tern_tun_open (a TAP

@@ -84,6 +84,64 @@ typedef struct tern_settings {
 
 TERN_API void tern_settings_default(tern_settings *s);
 
+/* ---- settings by name, as sysctl(8) ----
+ *
+ * Every field has a key: the full name Linux's sysctl gives it
+ * ("net.ipv4.tcp_fin_timeout", "net.core.somaxconn"), or, for the few
+ * that Linux compiles in or keeps per route, a name under "net.tern."
+ * (msl_ms is "net.tern.tcp_msl_ms"). A key may also be written with slashes
+ * ("net/ipv4/tcp_fin_timeout"), as sysctl takes it; short names
+ * ("tcp_fin_timeout") are not keys, as with sysctl. Values are text as
+ * sysctl prints them: "60", "4096\t131072\t6291456" (numbers separated
+ * by blanks when set), "cubic". docs/SETTINGS.md lists every key. */
+
+/* One key, for listings. */
+typedef struct tern_sysctl_info {
+	const char *name; /* "net.ipv4.tcp_fin_timeout" */
+	const char *unit; /* "s", "ms", "bytes" ...; "" for a switch, a mode
+			   * or a name */
+	const char *help; /* one line */
+} tern_sysctl_info;
+
+/* The i-th key, in name order, from 0: false past the last. */
+TERN_API bool tern_sysctl_info_get(size_t i, tern_sysctl_info *out);
+/* The key named (in either spelling). Errors: NOENT (no such key). */
+TERN_API int tern_sysctl_lookup(const char *key, tern_sysctl_info *out);
+
+/* Sets one key from text, as `sysctl -w KEY=VALUE`: the value's syntax,
+ * each number's range and the key's own rules (tcp_rmem's min <= default
+ * <= max) are checked; rules between keys wait for
+ * tern_settings_check(). On error *s is unchanged and reason (NULL, or
+ * size bytes) holds why: "net.ipv4.tcp_syncookies: 3 is not one of 0,
+ * 1, 2". Errors: NOENT (no such key), INVAL (a bad value). */
+TERN_API int tern_sysctl_set(tern_settings *s, const char *key,
+			     const char *value, char *reason, size_t size);
+/* The key's value as sysctl prints it, NUL-terminated in buf. Errors:
+ * NOENT (no such key), NOBUFS (size too small). */
+TERN_API int tern_sysctl_get(const tern_settings *s, const char *key, char *buf,
+			     size_t size);
+/* Every rule on a whole set: each key's, then those between keys
+ * (net.tern.tcp_rto_min_ms <= tcp_rto_initial_ms and tcp_rto_max_ms).
+ * tern_stack_new refuses exactly the settings this refuses. Errors:
+ * INVAL, with the reason. */
+TERN_API int tern_settings_check(const tern_settings *s, char *reason,
+				 size_t size);
+/* Applies sysctl.conf(5) text: "KEY = VALUE" lines (or KEY=VALUE), blank
+ * lines and comments ('#' or ';' first). A '-' before a key skips the
+ * line if the key is unknown (sysctl.d(5)); a bad value is still an
+ * error. All or nothing: every line is applied to a copy, the copy must
+ * pass tern_settings_check(), and only then is *s replaced. `name` (the
+ * file's) starts each reason: "tern.conf:3: net.ipv4.tcp_rmem: expected
+ * 3 numbers (min default max)". Errors: NOENT (an unknown key), INVAL (a
+ * bad line or value, or a rule broken). */
+TERN_API int tern_sysctl_load_text(tern_settings *s, const char *name,
+				   const char *text, char *reason, size_t size);
+/* The same from a file (at most 1 MiB). Errors: those of
+ * tern_sysctl_load_text, and IO (the file cannot be read: the reason
+ * names it and says why). */
+TERN_API int tern_sysctl_load_file(tern_settings *s, const char *path,
+				   char *reason, size_t size);
+
 typedef struct tern_stack_config {
 	const char *name;	       /* for traces: "client", "server" */
 	uint32_t addr;		       /* our IPv4 address, host order */
@@ -95,7 +153,8 @@ typedef struct tern_stack_config {
 	uint64_t secret[2];
 } tern_stack_config;
 
-/* NULL on allocation failure or a bad setting. */
+/* NULL on allocation failure or a bad setting (tern_settings_check()
+ * says which). */
 TERN_API tern_stack *tern_stack_new(const tern_stack_config *cfg);
 /* Frees every connection (silently, nothing is sent) and the stack. The
  * link is not destroyed. */

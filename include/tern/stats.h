@@ -49,11 +49,15 @@ extern "C" {
 	X(TCP_SYN_CHALLENGED, "tcp_syn_challenged") /* RFC 5961 4.2 */         \
 	X(TCP_LISTEN_NO_SYN, "tcp_listen_no_syn")                              \
 	X(TCP_LISTEN_OVERFLOW, "tcp_listen_overflow")                          \
+	X(TCP_SYN_QUEUE_FULL, "tcp_syn_queue_full") /* no cookies */           \
+	X(TCP_SYNCOOKIE_INVALID,                                               \
+	  "tcp_syncookie_invalid") /* an ACK's cookie */                       \
 	X(TCP_SYN_SENT_NO_SYN, "tcp_syn_sent_no_syn")                          \
 	X(TCP_OOO_FULL, "tcp_ooo_queue_full") /* too many holes */             \
 	X(TCP_AFTER_FIN, "tcp_data_after_fin")                                 \
 	X(TCP_NO_MEMORY, "tcp_no_memory")                                      \
-	X(TCP_PAWS, "tcp_paws") /* RFC 7323 5.3: an old timestamp */
+	X(TCP_PAWS, "tcp_paws") /* RFC 7323 5.3: an old timestamp */           \
+	X(TCP_TW_OLD_SYN, "tcp_tw_old_syn") /* RFC 6191: not a new one */
 
 enum tern_drop_reason {
 	TERN_DROP_NONE = 0,
@@ -93,6 +97,9 @@ enum tern_drop_reason {
 	X(TCP_ABORT_ON_TIMEOUT, "TcpExtTCPAbortOnTimeout")                     \
 	X(TCP_ABORT_ON_LINGER, "TcpExtTCPAbortOnLinger")                       \
 	X(TCP_TIME_WAITS, "TcpExtTW")                                          \
+	X(TCP_TW_RECYCLED, "TcpExtTWRecycled") /* tcp_tw_reuse */              \
+	X(TCP_TW_OVERFLOW, "TcpExtTCPTimeWaitOverflow")                        \
+	X(TCP_ABORT_ON_MEMORY, "TcpExtTCPAbortOnMemory") /* tcp_max_orphans */ \
 	X(TCP_PAWS_ESTAB, "TcpExtPAWSEstab")                                   \
 	X(TCP_HP_HITS, "TcpExtTCPHPHits") /* data by header prediction */      \
 	X(TCP_HP_ACKS, "TcpExtTCPHPAcks") /* pure ACKs by it */                \
@@ -101,6 +108,11 @@ enum tern_drop_reason {
 	X(TCP_DSACK_SENT, "TcpExtTCPDSACKOldSent")                             \
 	X(TCP_LISTEN_OVERFLOWS, "TcpExtListenOverflows")                       \
 	X(TCP_LISTEN_DROPS, "TcpExtListenDrops")                               \
+	X(TCP_REQQ_FULL_DROP, "TcpExtTCPReqQFullDrop")                         \
+	X(TCP_REQQ_FULL_COOKIES, "TcpExtTCPReqQFullDoCookies")                 \
+	X(SYNCOOKIES_SENT, "TcpExtSyncookiesSent")                             \
+	X(SYNCOOKIES_RECV, "TcpExtSyncookiesRecv")                             \
+	X(SYNCOOKIES_FAILED, "TcpExtSyncookiesFailed")                         \
 	X(IP_REASM_REQDS, "IpReasmReqds")                                      \
 	X(IP_REASM_OKS, "IpReasmOKs")                                          \
 	X(IP_REASM_FAILS, "IpReasmFails")                                      \

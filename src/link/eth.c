@@ -659,6 +659,21 @@ static tern_time eth_next_deadline(tern_link *link)
 	return t;
 }
 
+/* tcp_retries1 reached for dst (RFC 1122 4.2.3.5): a next hop we hold
+ * as reachable is polled again by unicast (RFC 1122 2.3.2.1), as Linux's
+ * negative advice marks the neighbour for confirmation; one that stays
+ * silent is dropped and found again by broadcast. */
+static void eth_advise(tern_link *link, uint32_t dst, tern_time now)
+{
+	struct eth_link *w = (struct eth_link *)link;
+	struct neigh *n = neigh_find(w, on_subnet(w, dst) ? dst : w->gateway);
+
+	if (n && n->state == NEIGH_REACHABLE) {
+		w->ctr.arp_advised++;
+		start_probe(w, n, now);
+	}
+}
+
 /* ---- the link ---- */
 
 static int eth_fd(tern_link *link)
@@ -692,6 +707,7 @@ static const tern_link_ops eth_ops = {
 	.recv = eth_recv,
 	.next_deadline = eth_next_deadline,
 	.poll = eth_poll,
+	.advise = eth_advise,
 };
 
 static void add_counters(tern_link_counters *o, const tern_link_counters *c)
@@ -720,6 +736,7 @@ static void add_counters(tern_link_counters *o, const tern_link_counters *c)
 	o->arp_replies_in += c->arp_replies_in;
 	o->arp_requests_out += c->arp_requests_out;
 	o->arp_replies_out += c->arp_replies_out;
+	o->arp_advised += c->arp_advised;
 }
 
 int eth_counters(const tern_link *link, tern_link_counters *out)

@@ -390,6 +390,11 @@ static void impair_poll(tern_link *link, tern_time now)
 	tern_link_poll(w->inner, now);
 }
 
+static void impair_advise(tern_link *link, uint32_t dst, tern_time now)
+{
+	tern_link_advise(((struct impair_link *)link)->inner, dst, now);
+}
+
 static const tern_link_ops impair_ops = {
 	.send = impair_send,
 	.destroy = impair_destroy,
@@ -397,6 +402,7 @@ static const tern_link_ops impair_ops = {
 	.recv = impair_recv,
 	.next_deadline = impair_next_deadline,
 	.poll = impair_poll,
+	.advise = impair_advise,
 };
 
 static struct impair_link *wrapper_new(void)

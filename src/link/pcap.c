@@ -177,6 +177,11 @@ static void pcap_poll(tern_link *link, tern_time now)
 	tern_link_poll(((struct pcap_link *)link)->inner, now);
 }
 
+static void pcap_advise(tern_link *link, uint32_t dst, tern_time now)
+{
+	tern_link_advise(((struct pcap_link *)link)->inner, dst, now);
+}
+
 static const tern_link_ops pcap_ops = {
 	.send = pcap_send,
 	.destroy = pcap_destroy,
@@ -184,6 +189,7 @@ static const tern_link_ops pcap_ops = {
 	.recv = pcap_recv,
 	.next_deadline = pcap_next_deadline,
 	.poll = pcap_poll,
+	.advise = pcap_advise,
 };
 
 int tern_pcap_flush(tern_link *link)

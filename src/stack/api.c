@@ -75,19 +75,25 @@ tern_conn *tern_tcp_connect(tern_stack *s, const tern_endpoint *remote,
 			    const tern_conn_opts *opts, tern_time now, int *err)
 {
 	tern_endpoint local = {s->addr, opts ? opts->local_port : 0};
+	tcp_seq isn = 0;
 
 	if (remote->port == 0 || remote->addr == 0) {
 		set_err(err, TERN_ERR_INVAL);
 		return NULL;
 	}
+	now = stack_clock(s, now);
 	if (local.port == 0) {
-		int r = stack_pick_port(s, remote, &local.port);
+		int r = stack_pick_port(s, remote, now, &local.port, &isn);
 		if (r < 0) {
 			set_err(err, r);
 			return NULL;
 		}
 	} else if (table_lookup(s, &local, remote)) {
 		set_err(err, TERN_ERR_ADDRINUSE);
+		return NULL;
+	} else if (!stack_tuple_free(s, &local, remote, now, &isn)) {
+		/* in TIME_WAIT, not to be reused: Linux's EADDRNOTAVAIL */
+		set_err(err, TERN_ERR_ADDRNOTAVAIL);
 		return NULL;
 	}
 	tern_conn *c = conn_new(s, opts);
@@ -102,7 +108,9 @@ tern_conn *tern_tcp_connect(tern_stack *s, const tern_endpoint *remote,
 	s->stats.counters[TERN_CTR_TCP_ACTIVE_OPENS]++;
 	c->tcb.ts_offset = stack_ts_offset(s, &local, remote);
 	CALL_BEGIN(c, now);
-	tcp_open_active(&c->tcb, stack_isn(s, &local, remote, now), now);
+	if (!isn) /* RFC 6528, unless it follows a TIME_WAIT it ended */
+		isn = stack_isn(s, &local, remote, now);
+	tcp_open_active(&c->tcb, isn, now);
 	CALL_END(c, now);
 	set_err(err, 0);
 	return c;
@@ -148,6 +156,7 @@ static int release(tern_conn *c, int (*how)(tcp_tcb *, tern_time),
 		listener_close_children(c, now);
 	conn_release(c);
 	how(&c->tcb, now);
+	conn_orphan_check(c, now);
 	CALL_END(c, now);
 	return 0;
 }

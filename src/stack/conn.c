@@ -55,6 +55,21 @@ static bool env_defer_ack(tcp_tcb *t)
 	return true;
 }
 
+/* RFC 5961 10: the stack's budget of challenge ACKs (ratelimit.c). */
+static bool env_challenge_ack_ok(tcp_tcb *t, tern_time now)
+{
+	return stack_challenge_ack_ok(conn_of(t)->stack, now);
+}
+
+/* tcp_retries1: the link checks the way to the peer (tern_link_advise). */
+static void env_path_doubt(tcp_tcb *t, tern_time now)
+{
+	tern_conn *c = conn_of(t);
+
+	if (c->stack->link)
+		tern_link_advise(c->stack->link, c->remote.addr, now);
+}
+
 static void ack_unkeep(tern_conn *c)
 {
 	tern_conn **p = &c->stack->acks_kept;
@@ -77,6 +92,7 @@ static void sib_unlink(tern_conn *c)
 	if (c->sib_next)
 		c->sib_next->sib_prev = c->sib_prev;
 	c->sib_prev = c->sib_next = NULL;
+	l->nchildren--;
 }
 
 static void aq_unlink(tern_conn *c)
@@ -134,8 +150,39 @@ static void mark_dead(tern_conn *c)
 	c->stack->dead = c;
 }
 
+/* An orphan in TIME_WAIT becomes a record when the entry point ends
+ * (conn_flush_timewait): the engine may still be sending its ACK. */
+static void queue_timewait(tern_conn *c)
+{
+	if (c->tw_queued)
+		return;
+	c->tw_queued = true;
+	c->tw_next = c->stack->tw_queue;
+	c->stack->tw_queue = c;
+}
+
+static void unqueue_timewait(tern_conn *c)
+{
+	tern_conn **pp = &c->stack->tw_queue;
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->tw_next;
+	if (*pp)
+		*pp = c->tw_next;
+	c->tw_queued = false;
+}
+
+static void orphan_uncount(tern_conn *c)
+{
+	if (c->orphan) {
+		c->orphan = false;
+		c->stack->orphans--;
+	}
+}
+
 static void on_closed(tern_conn *c)
 {
+	orphan_uncount(c);
 	table_remove(c);
 	tw_cancel(&c->stack->wheel, &c->timer);
 	child_detach(c);
@@ -167,6 +214,8 @@ static void env_state(tcp_tcb *t, int from, int to, const char *cause,
 	}
 	if (to == TERN_TCP_ESTABLISHED && c->listener)
 		child_established(c);
+	if (to == TERN_TCP_TIME_WAIT && !c->app_owned)
+		queue_timewait(c);
 	if (to == TERN_TCP_CLOSED)
 		on_closed(c);
 }
@@ -179,6 +228,8 @@ const tcp_env_ops stack_tcp_env = {
 	.alloc = env_alloc,
 	.free = env_free,
 	.defer_ack = env_defer_ack,
+	.challenge_ack_ok = env_challenge_ack_ok,
+	.path_doubt = env_path_doubt,
 };
 
 tern_conn *conn_new(tern_stack *s, const tern_conn_opts *opts)
@@ -231,6 +282,9 @@ void conn_destroy(tern_conn *c)
 	tw_cancel(&s->wheel, &c->timer);
 	if (c->ack_kept)
 		ack_unkeep(c);
+	if (c->tw_queued)
+		unqueue_timewait(c);
+	orphan_uncount(c);
 	if (c->listener) {
 		c->tcb.state = TERN_TCP_CLOSED;
 		child_detach(c);
@@ -287,6 +341,54 @@ void conn_release(tern_conn *c)
 	c->cb = NULL;
 	if (c->tcb.state == TERN_TCP_CLOSED)
 		mark_dead(c);
+	else if (c->tcb.state == TERN_TCP_TIME_WAIT)
+		queue_timewait(c);
+}
+
+/* After the application's close: a connection still alive is an orphan,
+ * and one past tcp_max_orphans is reset at once, as Linux's tcp_close()
+ * does when tcp_check_oom() finds "too many orphaned sockets"
+ * (TCPAbortOnMemory). */
+void conn_orphan_check(tern_conn *c, tern_time now)
+{
+	tern_stack *s = c->stack;
+
+	if (c->is_listener || c->orphan || c->tcb.state == TERN_TCP_CLOSED ||
+	    c->tcb.state == TERN_TCP_TIME_WAIT)
+		return;
+	c->orphan = true;
+	s->orphans++;
+	if (s->orphans <= (size_t)s->cfg.tcp_max_orphans)
+		return;
+	s->stats.counters[TERN_CTR_TCP_ABORT_ON_MEMORY]++;
+	tcp_abort(&c->tcb, now);
+}
+
+/* The orphans that reached TIME_WAIT hand over to records and go; with
+ * tcp_max_tw_buckets records already (or no memory), the connection
+ * closes at once instead, as Linux's tcp_time_wait(). A kept-back ACK
+ * (the last of the close) leaves first. */
+void conn_flush_timewait(tern_stack *s, tern_time now)
+{
+	while (s->tw_queue) {
+		tern_conn *c = s->tw_queue;
+		s->tw_queue = c->tw_next;
+		c->tw_queued = false;
+		if (c->tcb.state != TERN_TCP_TIME_WAIT || c->app_owned)
+			continue;
+		if (c->ack_kept) {
+			ack_unkeep(c);
+			tcp_flush_ack(&c->tcb, now);
+		}
+		if (timewait_take(s, c, now)) {
+			orphan_uncount(c);
+			table_remove(c);
+			tw_cancel(&s->wheel, &c->timer);
+			mark_dead(c);
+		} else {
+			tcp_drop(&c->tcb, "time-wait overflow", now);
+		}
+	}
 }
 
 /* A listener closes: half-open children vanish, completed ones that were

@@ -105,25 +105,28 @@ static bool aq_full(const tern_conn *l)
 	return l->aq_len > l->backlog;
 }
 
-/* A SYN for a listener: a child TCB takes it, unless the accept queue is
- * full (then the SYN is dropped, as Linux, and the peer retries). */
-static void listen_syn(tern_conn *l, const tern_endpoint *local,
-		       const tern_endpoint *remote, const tern_tcp_hdr *h,
-		       tern_time now)
+bool listener_overflow(tern_conn *l, const tern_endpoint *local,
+		       const tern_endpoint *remote, tern_time now)
 {
 	tern_stack *s = l->stack;
 
-	if (aq_full(l)) {
-		s->stats.counters[TERN_CTR_TCP_LISTEN_OVERFLOWS]++;
-		s->stats.counters[TERN_CTR_TCP_LISTEN_DROPS]++;
-		stack_drop(s, TERN_DROP_TCP_LISTEN_OVERFLOW, remote, local,
-			   now);
-		return;
-	}
+	if (!aq_full(l))
+		return false;
+	s->stats.counters[TERN_CTR_TCP_LISTEN_OVERFLOWS]++;
+	s->stats.counters[TERN_CTR_TCP_LISTEN_DROPS]++;
+	stack_drop(s, TERN_DROP_TCP_LISTEN_OVERFLOW, remote, local, now);
+	return true;
+}
+
+tern_conn *listener_child(tern_conn *l, const tern_endpoint *local,
+			  const tern_endpoint *remote, tern_time now)
+{
+	tern_stack *s = l->stack;
 	tern_conn *c = conn_new(s, &l->opts);
+
 	if (!c) {
 		stack_drop(s, TERN_DROP_TCP_NO_MEMORY, remote, local, now);
-		return;
+		return NULL;
 	}
 	c->local = *local;
 	c->remote = *remote;
@@ -134,15 +137,71 @@ static void listen_syn(tern_conn *l, const tern_endpoint *local,
 	if (l->children)
 		l->children->sib_prev = c;
 	l->children = c;
+	l->nchildren++;
 	table_insert(c);
 	s->live++; /* born in LISTEN, a clone of its listener */
 	s->stats.counters[TERN_CTR_TCP_PASSIVE_OPENS]++;
 	c->tcb.ts_offset = stack_ts_offset(s, local, remote);
-	tcp_input_listen_syn(&c->tcb, h, stack_isn(s, local, remote, now), now);
+	return c;
+}
+
+/* Linux's tcp_conn_request: a SYN that finds the SYN queue full (its
+ * SYN_RECEIVED children, tcp_max_syn_backlog of them), or any SYN with
+ * tcp_syncookies = 2, gets a cookie, or with cookies off is dropped
+ * (tcp_syn_flood_action). Returns true if it is to get a cookie, false
+ * to go on; *dropped when it went. */
+static bool syn_queue_full(tern_conn *l, const tern_endpoint *local,
+			   const tern_endpoint *remote, tern_time now,
+			   bool *dropped)
+{
+	tern_stack *s = l->stack;
+
+	*dropped = false;
+	/* a SYN that ended a TIME_WAIT (RFC 6191) is a proven peer: it
+	 * skips the queue's bound and cookies, as in Linux (`isn` set) */
+	if (s->tw_isn || (s->cfg.tcp_syncookies != 2 &&
+			  l->nchildren < s->cfg.tcp_max_syn_backlog))
+		return false;
+	if (s->cfg.tcp_syncookies) {
+		s->stats.counters[TERN_CTR_TCP_REQQ_FULL_COOKIES]++;
+		return true;
+	}
+	s->stats.counters[TERN_CTR_TCP_REQQ_FULL_DROP]++;
+	s->stats.counters[TERN_CTR_TCP_LISTEN_DROPS]++;
+	stack_drop(s, TERN_DROP_TCP_SYN_QUEUE_FULL, remote, local, now);
+	*dropped = true;
+	return false;
+}
+
+/* A SYN for a listener: a child TCB takes it, or a SYN cookie answers it
+ * when the SYN queue is full. A full accept queue drops the SYN, cookie
+ * or not, as Linux's tcp_conn_request does after its cookie decision
+ * (the peer retries). */
+static void listen_syn(tern_conn *l, const tern_endpoint *local,
+		       const tern_endpoint *remote, const tern_tcp_hdr *h,
+		       tern_time now)
+{
+	tern_stack *s = l->stack;
+	bool dropped;
+	bool cookie = syn_queue_full(l, local, remote, now, &dropped);
+
+	if (dropped || listener_overflow(l, local, remote, now))
+		return;
+	if (cookie) {
+		syncookie_answer(l, local, remote, h, now);
+		return;
+	}
+	tern_conn *c = listener_child(l, local, remote, now);
+	if (!c)
+		return;
+	tcp_seq isn = s->tw_isn ? s->tw_isn : stack_isn(s, local, remote, now);
+	tcp_input_listen_syn(&c->tcb, h, isn, now);
 	conn_sync_timer(c);
 }
 
-/* RFC 9293 3.10.7.2: first RST (ignored), then ACK (reset), then SYN. */
+/* RFC 9293 3.10.7.2: first RST (ignored), then ACK (reset), then SYN.
+ * An ACK may bring back a SYN cookie (Linux checks any segment without
+ * SYN or RST, tcp_v4_cookie_check). */
 static void input_listen(tern_conn *l, const tern_endpoint *local,
 			 const tern_endpoint *remote, const tern_tcp_hdr *h,
 			 tern_time now)
@@ -153,7 +212,12 @@ static void input_listen(tern_conn *l, const tern_endpoint *local,
 	if (h->flags & TERN_TCP_RST) {
 		stack_drop(s, TERN_DROP_TCP_LISTEN_NO_SYN, remote, local, now);
 	} else if (h->flags & TERN_TCP_ACK) {
-		stack_drop(s, TERN_DROP_TCP_LISTEN_NO_SYN, remote, local, now);
+		int why = TERN_DROP_TCP_LISTEN_NO_SYN;
+		if (!(h->flags & TERN_TCP_SYN))
+			why = syncookie_ack(l, local, remote, h, now);
+		if (why == 0)
+			return;
+		stack_drop(s, why, remote, local, now);
 		if (tcp_reset_for(h, &rst))
 			stack_send_tcp(s, local, remote, &rst, 0, now);
 	} else if (h->flags & TERN_TCP_SYN) {
@@ -171,6 +235,26 @@ static bool accept_queue_full(const tern_conn *c, const tern_tcp_hdr *h)
 	       (h->flags & TERN_TCP_ACK) &&
 	       !(h->flags & (TERN_TCP_RST | TERN_TCP_SYN)) &&
 	       aq_full(c->listener);
+}
+
+/* RFC 6191 for a connection still held by its application in TIME_WAIT
+ * (an orphan's is a record, timewait.c): a SYN that may open a new
+ * incarnation, with a listener to take it, ends the wait. */
+static bool time_wait_new_syn(tern_conn *c, const tern_tcp_hdr *h,
+			      tern_time now)
+{
+	tern_stack *s = c->stack;
+	tcp_tw tw;
+
+	if (c->tcb.state != TERN_TCP_TIME_WAIT ||
+	    !table_listener(s, c->local.port))
+		return false;
+	tcp_tw_capture(&tw, &c->tcb, now);
+	if (!tcp_tw_syn_acceptable(&tw, h, &s->cfg))
+		return false;
+	s->tw_isn = timewait_next_isn(tw.snd_nxt);
+	tcp_drop(&c->tcb, "rx SYN", now);
+	return true;
 }
 
 /* RFC 9293 3.1's checksum is verified unless the link vouches for it
@@ -200,7 +284,15 @@ void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip,
 		stack_trace_seg(s, &remote, &local, &h, (uint32_t)h.payload_len,
 				false, now);
 	tern_conn *c = table_lookup(s, &local, &remote);
-	if (c) {
+	uint32_t tw = 0;
+	s->tw_isn = 0;
+	if (c && time_wait_new_syn(c, &h, now))
+		c = NULL; /* its TIME_WAIT ended for this SYN (RFC 6191) */
+	else if (!c)
+		tw = timewait_lookup(s, &local, &remote);
+	if (tw && !timewait_input(s, tw, &h, now, &s->tw_isn)) {
+		/* the record took it */
+	} else if (c) {
 		if (accept_queue_full(c, &h)) {
 			s->stats.counters[TERN_CTR_TCP_LISTEN_OVERFLOWS]++;
 			stack_drop(s, TERN_DROP_TCP_LISTEN_OVERFLOW, &remote,

@@ -45,31 +45,11 @@ void tern_settings_default(tern_settings *s)
 	};
 }
 
+/* The rules live with the keys' table (sysctl.c), so a stack refuses
+ * exactly what `tern sysctl` and a settings file refuse. */
 static bool settings_valid(const tern_settings *c)
 {
-	return c->tcp_syn_retries >= 1 && c->tcp_syn_retries <= 127 &&
-	       c->tcp_synack_retries >= 1 && c->tcp_synack_retries <= 127 &&
-	       c->tcp_retries1 >= 0 && c->tcp_retries1 <= 255 &&
-	       c->tcp_retries2 >= 0 && c->tcp_fin_timeout >= 1 &&
-	       c->tcp_keepalive_time >= 1 && c->tcp_keepalive_intvl >= 1 &&
-	       c->tcp_keepalive_probes >= 1 && c->tcp_rmem[1] >= 1024 &&
-	       c->tcp_wmem[1] >= 1024 && c->somaxconn >= 1 &&
-	       c->tcp_max_syn_backlog >= 1 && c->tcp_syncookies >= 0 &&
-	       c->tcp_syncookies <= 2 && c->tcp_tw_reuse >= 0 &&
-	       c->tcp_tw_reuse <= 2 && c->tcp_max_tw_buckets >= 0 &&
-	       c->tcp_max_orphans >= 0 && c->tcp_challenge_ack_limit >= 0 &&
-	       (c->tcp_window_scaling & ~1) == 0 &&
-	       (c->tcp_timestamps & ~1) == 0 && (c->tcp_sack & ~1) == 0 &&
-	       (c->tcp_moderate_rcvbuf & ~1) == 0 && c->tcp_initcwnd >= 0 &&
-	       c->tcp_initcwnd <= 1000 && c->ip_local_port_range[0] >= 1 &&
-	       c->ip_local_port_range[0] <= c->ip_local_port_range[1] &&
-	       c->ip_local_port_range[1] <= 65535 && c->ip_default_ttl >= 1 &&
-	       c->ip_default_ttl <= 255 && c->msl_ms >= 1 &&
-	       c->rto_min_ms >= 1 && c->rto_min_ms <= c->rto_max_ms &&
-	       c->rto_initial_ms >= c->rto_min_ms && c->delack_ms >= 1 &&
-	       memchr(c->tcp_congestion_control, 0,
-		      sizeof(c->tcp_congestion_control)) &&
-	       tcp_cc_known(c->tcp_congestion_control);
+	return tern_settings_check(c, NULL, 0) == 0;
 }
 
 static void *malloc_hook(void *ctx, size_t size)
@@ -151,18 +131,23 @@ static void buf_cache_free(tern_stack *s)
 static void derive_keys(tern_stack *s, const uint64_t secret[2])
 {
 	uint64_t x = secret[0] ^ 0x9e3779b97f4a7c15ull;
-	uint64_t *keys[] = {s->isn_key, s->hash_key, s->port_key, s->ts_key};
+	/* the SYN cookie keys and the generator's seed come last, so the
+	 * keys before them are what they always were */
+	uint64_t *keys[] = {s->isn_key, s->hash_key,	  s->port_key,
+			    s->ts_key,	s->cookie_key[0], s->cookie_key[1]};
+	uint64_t seed[2];
 
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 7; k++) {
 		for (int i = 0; i < 2; i++) {
 			/* splitmix64 over the secret */
 			x += 0x9e3779b97f4a7c15ull + secret[1];
 			uint64_t z = x;
 			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-			keys[k][i] = z ^ (z >> 31);
+			(k < 6 ? keys[k] : seed)[i] = z ^ (z >> 31);
 		}
 	}
+	s->rng = seed[0];
 }
 
 tern_stack *tern_stack_new(const tern_stack_config *cfg)
@@ -207,6 +192,7 @@ void tern_stack_free(tern_stack *s)
 		return;
 	while (s->all)
 		conn_destroy(s->all);
+	timewait_free(s);
 	ip_reasm_free(&s->reasm);
 	table_free(s);
 	buf_cache_free(s);
@@ -275,7 +261,8 @@ size_t tern_stack_state_counts(const tern_stack *s,
 		counts[c->tcb.state]++;
 		total++;
 	}
-	return total;
+	counts[TERN_TCP_TIME_WAIT] += s->tw.count; /* the records */
+	return total + s->tw.count;
 }
 
 size_t tern_stack_mem_in_use(const tern_stack *s)
@@ -352,7 +339,10 @@ void stack_leave(tern_stack *s, tern_time now)
 		s->depth--;
 		return;
 	}
-	deliver_events(s, now);
+	do {
+		conn_flush_timewait(s, now);
+		deliver_events(s, now); /* may close more */
+	} while (s->tw_queue);
 	while (s->dead) {
 		tern_conn *c = s->dead;
 		s->dead = c->dead_next;
@@ -376,6 +366,7 @@ void tern_stack_run(tern_stack *s, tern_time now)
 	now = stack_clock(s, now);
 	stack_enter(s);
 	tw_expire(&s->wheel, now, fire, &now);
+	timewait_expire(s, now);
 	stack_ip_expire(s, now);
 	stack_leave(s, now);
 }
@@ -403,6 +394,9 @@ tern_time tern_stack_next_deadline(tern_stack *s)
 {
 	tern_time t = tw_next_deadline(&s->wheel);
 	tern_time r = ip_reasm_next_deadline(&s->reasm);
+	tern_time w = timewait_next_deadline(s);
 
+	if (w < t)
+		t = w;
 	return r < t ? r : t;
 }

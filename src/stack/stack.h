@@ -8,6 +8,7 @@
 
 #include "ip/reasm.h"
 #include "stack/timer_wheel.h"
+#include "stack/timewait.h"
 #include "tcp/tcp.h"
 
 #define STACK_TRACE_MAX 4
@@ -35,8 +36,13 @@ struct tern_conn {
 
 	/* Listener only. */
 	tern_conn *children;
+	int nchildren; /* in `children`: bounded by tcp_max_syn_backlog */
 	tern_conn *aq_head, *aq_tail;
 	int aq_len, backlog;
+	/* When it last sent a SYN cookie (Linux's tcp_synq_overflow): ACKs
+	 * are checked for cookies for 2 minutes after (syncookie.c). */
+	tern_time cookie_sent;
+	bool cookies_used;
 	tern_conn_opts opts; /* inherited by children */
 
 	tern_event_fn cb;
@@ -45,7 +51,10 @@ struct tern_conn {
 	tern_conn *ev_next;
 	tern_conn *dead_next;
 	tern_conn *ack_next; /* in the stack's list of ACKs kept back */
-	bool hashed, in_ev, dead, app_owned, is_listener, ack_kept;
+	tern_conn *tw_next;  /* in the stack's list of those due to become
+			      * TIME_WAIT records (timewait.c) */
+	bool hashed, in_ev, dead, app_owned, is_listener, ack_kept, tw_queued;
+	bool orphan; /* counted in the stack's orphans */
 };
 
 struct tern_stack {
@@ -75,6 +84,15 @@ struct tern_stack {
 	uint16_t ip_id;
 
 	uint64_t isn_key[2], hash_key[2], port_key[2], ts_key[2];
+	uint64_t cookie_key[2][2]; /* SYN cookies' two hashes */
+	/* A deterministic generator (splitmix64), seeded from the secret,
+	 * for the random parts of Linux's rules (ratelimit.c). */
+	uint64_t rng;
+	/* RFC 5961 10, tcp_challenge_ack_limit: this second's budget of
+	 * challenge ACKs for the whole stack (ratelimit.c). */
+	uint64_t challenge_sec;
+	uint32_t challenge_left;
+	bool challenge_drawn;
 	uint32_t port_next; /* RFC 6056 next_ephemeral */
 
 	tern_conn **buckets;
@@ -83,6 +101,14 @@ struct tern_stack {
 	size_t live; /* not CLOSED */
 	uint64_t next_id;
 	tw_wheel wheel;
+	timewait_table tw;   /* TIME_WAIT records */
+	tern_conn *tw_queue; /* orphans in TIME_WAIT, to become records */
+	/* Connections the application closed that are not yet CLOSED or a
+	 * TIME_WAIT record (Linux's orphan count, tcp_max_orphans) */
+	size_t orphans;
+	/* The ISN for a SYN that ended a TIME_WAIT (RFC 6191), 0: none;
+	 * set for the one segment being taken in */
+	tcp_seq tw_isn;
 	ip_reasm reasm; /* IPv4 fragments */
 
 	struct {
@@ -117,9 +143,13 @@ void conn_destroy(tern_conn *c);
 void conn_sync_timer(tern_conn *c);
 void conn_post_event(tern_conn *c, unsigned events);
 void conn_release(tern_conn *c); /* the application lets go */
+void conn_flush_timewait(tern_stack *s, tern_time now);
+void conn_orphan_check(tern_conn *c, tern_time now);
 void listener_close_children(tern_conn *l, tern_time now);
 
 /* table.c */
+uint32_t table_hash(const tern_stack *s, const tern_endpoint *local,
+		    const tern_endpoint *remote);
 int table_init(tern_stack *s);
 void table_free(tern_stack *s);
 int table_insert(tern_conn *c);
@@ -133,7 +163,27 @@ uint32_t stack_isn(tern_stack *s, const tern_endpoint *local,
 		   const tern_endpoint *remote, tern_time now);
 uint32_t stack_ts_offset(tern_stack *s, const tern_endpoint *local,
 			 const tern_endpoint *remote);
-int stack_pick_port(tern_stack *s, const tern_endpoint *remote, uint16_t *port);
+bool stack_tuple_free(tern_stack *s, const tern_endpoint *local,
+		      const tern_endpoint *remote, tern_time now, tcp_seq *isn);
+int stack_pick_port(tern_stack *s, const tern_endpoint *remote, tern_time now,
+		    uint16_t *port, tcp_seq *isn);
+
+/* syncookie.c: SYN cookies for a listener (a SYN past the SYN queue, an
+ * ACK that may carry one) */
+void syncookie_answer(tern_conn *l, const tern_endpoint *local,
+		      const tern_endpoint *remote, const tern_tcp_hdr *syn,
+		      tern_time now);
+/* An ACK for a listener with no connection of its 4-tuple: 0 if taken
+ * (a valid cookie), else the reason to drop it under, with a RST. */
+int syncookie_ack(tern_conn *l, const tern_endpoint *local,
+		  const tern_endpoint *remote, const tern_tcp_hdr *h,
+		  tern_time now);
+
+/* ratelimit.c */
+uint64_t stack_random(tern_stack *s);
+/* A uniform draw below n (n > 0) from stack_random. */
+uint32_t stack_random_below(tern_stack *s, uint32_t n);
+bool stack_challenge_ack_ok(tern_stack *s, tern_time now);
 
 /* output.c */
 /* Sends seg as an IPv4 packet. mss: the connection's send MSS, at which
@@ -154,6 +204,13 @@ void stack_trace_seg(tern_stack *s, const tern_endpoint *src,
 void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip,
 		     const tern_frame_meta *meta, tern_time now);
 void stack_ip_expire(tern_stack *s, tern_time now);
+/* The accept queue of listener l is full: counted, dropped, true. */
+bool listener_overflow(tern_conn *l, const tern_endpoint *local,
+		       const tern_endpoint *remote, tern_time now);
+/* A child of l for that 4-tuple, in l's SYN queue, in LISTEN (a clone of
+ * l), or NULL (counted as dropped: no memory). */
+tern_conn *listener_child(tern_conn *l, const tern_endpoint *local,
+			  const tern_endpoint *remote, tern_time now);
 
 /* icmp.c */
 void stack_icmp_input(tern_stack *s, const tern_ipv4_hdr *ip, tern_time now);

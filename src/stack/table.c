@@ -9,8 +9,8 @@
 
 #define BUCKETS_MIN 64
 
-static uint32_t tuple_hash(const tern_stack *s, const tern_endpoint *l,
-			   const tern_endpoint *r)
+uint32_t table_hash(const tern_stack *s, const tern_endpoint *l,
+		    const tern_endpoint *r)
 {
 	return (uint32_t)siphash24_tuple(s->hash_key, l->addr, l->port, r->addr,
 					 r->port);
@@ -62,7 +62,7 @@ int table_insert(tern_conn *c)
 		return 0;
 	if (s->nhashed >= s->nbuckets)
 		table_grow(s);
-	c->hash = tuple_hash(s, &c->local, &c->remote);
+	c->hash = table_hash(s, &c->local, &c->remote);
 	tern_conn **b = &s->buckets[c->hash & (s->nbuckets - 1)];
 	c->hnext = *b;
 	*b = c;
@@ -94,7 +94,7 @@ static bool same(const tern_endpoint *a, const tern_endpoint *b)
 tern_conn *table_lookup(tern_stack *s, const tern_endpoint *local,
 			const tern_endpoint *remote)
 {
-	uint32_t h = tuple_hash(s, local, remote);
+	uint32_t h = table_hash(s, local, remote);
 	tern_conn *c = s->buckets[h & (s->nbuckets - 1)];
 
 	for (; c; c = c->hnext)
@@ -132,10 +132,24 @@ uint32_t stack_ts_offset(tern_stack *s, const tern_endpoint *local,
 					 remote->addr, 0);
 }
 
+/* The 4-tuple is free for a new outgoing connection: no connection
+ * holds it, and no TIME_WAIT record, or one tcp_tw_reuse may end (its
+ * successor's ISN then in *isn, else 0). */
+bool stack_tuple_free(tern_stack *s, const tern_endpoint *local,
+		      const tern_endpoint *remote, tern_time now, tcp_seq *isn)
+{
+	*isn = 0;
+	return !table_lookup(s, local, remote) &&
+	       timewait_reuse(s, local, remote, now, isn);
+}
+
 /* RFC 6056 3.3.3, Algorithm 3 (simple hash-based port selection): a
  * per-destination offset, so ports are hard to guess, and a shared
- * counter, so a port is not soon reused for the same destination. */
-int stack_pick_port(tern_stack *s, const tern_endpoint *remote, uint16_t *port)
+ * counter, so a port is not soon reused for the same destination. A
+ * port in TIME_WAIT with this destination is taken only when
+ * tcp_tw_reuse allows (as Linux's __inet_hash_connect). */
+int stack_pick_port(tern_stack *s, const tern_endpoint *remote, tern_time now,
+		    uint16_t *port, tcp_seq *isn)
 {
 	uint32_t lo = (uint32_t)s->cfg.ip_local_port_range[0];
 	uint32_t num = (uint32_t)s->cfg.ip_local_port_range[1] - lo + 1;
@@ -146,7 +160,8 @@ int stack_pick_port(tern_stack *s, const tern_endpoint *remote, uint16_t *port)
 		uint16_t p = (uint16_t)(lo + (offset + s->port_next) % num);
 		s->port_next++;
 		tern_endpoint local = {s->addr, p};
-		if (!table_lookup(s, &local, remote) && !table_listener(s, p)) {
+		if (!table_listener(s, p) &&
+		    stack_tuple_free(s, &local, remote, now, isn)) {
 			*port = p;
 			return 0;
 		}

@@ -162,9 +162,11 @@ static bool ack_acceptable(tcp_tcb *t, const tcp_in *s, tern_time now)
 		t->flags |= TCP_F_ACK_NOW;
 		return false;
 	}
+	/* ... and the ACK that answers one too old is a challenge ACK,
+	 * under the stack's limit (Linux's tcp_ack) */
 	if (seq_lt(s->ack, t->snd_una - t->max_snd_wnd)) {
 		seg_drop(t, TERN_DROP_TCP_OLD_ACK, now);
-		t->flags |= TCP_F_ACK_NOW;
+		out_challenge_ack(t, now);
 		return false;
 	}
 	return true;

@@ -111,6 +111,7 @@ void tcp_output(tcp_tcb *t, tern_time now);
 void out_ack(tcp_tcb *t, tern_time now);
 void out_challenge_ack(tcp_tcb *t, tern_time now);
 void out_syn(tcp_tcb *t, tern_time now);
+void out_syn_build(tcp_tcb *t, tcp_seg *s, bool synack, tern_time now);
 void out_rst(tcp_tcb *t, tcp_seq seq, bool with_ack, tern_time now);
 void out_retransmit(tcp_tcb *t, tcp_seq seq, uint32_t len, tern_time now);
 void out_retransmit_head(tcp_tcb *t, tern_time now);

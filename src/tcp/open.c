@@ -103,6 +103,59 @@ void tcp_input_listen_syn(tcp_tcb *t, const tern_tcp_hdr *syn, tcp_seq iss,
 	out_syn(t, now);
 }
 
+/* RFC 9293 3.10.7.2 without a TCB: the SYN+ACK that a child of listener
+ * l would send for syn, with ISS iss (a SYN cookie), built on a copy of
+ * l that lives only on the C stack: nothing is kept or allocated. As
+ * Linux's tcp_conn_request for a cookie, a SYN without timestamps gets
+ * neither window scaling nor SACK: only the timestamp echo could bring
+ * them back. ts_offset is the pair's timestamp offset. */
+void tcp_synack_stateless(const tcp_tcb *l, const tern_tcp_hdr *syn,
+			  tcp_seq iss, uint32_t ts_offset, tcp_seg *out,
+			  tern_time now)
+{
+	tcp_tcb t = *l;
+
+	t.flags = TCP_F_PASSIVE;
+	t.ts_offset = ts_offset;
+	t.irs = syn->seq;
+	t.rcv_nxt = syn->seq + 1;
+	t.rcv_adv = t.rcv_nxt;
+	seq_init(&t, iss);
+	opt_negotiate(&t, &syn->opts, now);
+	if (!(t.flags & TCP_F_TSTAMP)) {
+		t.flags &= ~(TCP_F_WSCALE | TCP_F_SACK);
+		t.rcv_wscale = 0;
+	}
+	out_syn_build(&t, out, true, now);
+}
+
+/* An ACK came back with a valid SYN cookie: t, a fresh clone of the
+ * listener, becomes the SYN_RECEIVED connection the listener would have
+ * kept (Linux's cookie_v4_check and tcp_get_cookie_sock): the peer's ISN
+ * irs, ours iss, our SYN+ACK sent, the options the cookie kept (syn_opts:
+ * the MSS of its table; window scale and SACK from the timestamp echo).
+ * The caller then gives it the ACK (tcp_input), which takes it to
+ * ESTABLISHED by the usual edge. The retransmission timer runs as if the
+ * SYN+ACK had just gone, so a connection the ACK does not complete still
+ * ends as a half-open one does. */
+void tcp_open_from_cookie(tcp_tcb *t, tcp_seq irs, tcp_seq iss,
+			  const tern_tcp_opts *syn_opts, tern_time now)
+{
+	t->flags |= TCP_F_PASSIVE;
+	t->irs = irs;
+	t->rcv_nxt = irs + 1;
+	t->rcv_adv = t->rcv_nxt;
+	seq_init(t, iss);
+	t->snd_nxt = iss + 1;
+	t->snd_max = iss + 1;
+	tcp_apply_syn_options(t, syn_opts, now);
+	rcv_syn_edge(t, rcv_window_syn(t));
+	t->last_rx = now;
+	t->state = TERN_TCP_LISTEN; /* a clone, as tcp_input_listen_syn's */
+	tcp_set_state(t, TERN_TCP_SYN_RECEIVED, "rx cookie", now);
+	timer_set(t, TCP_T_RTX, now + t->rto);
+}
+
 /* Both handshakes end here: congestion state starts, the application
  * hears of it, keepalive starts counting. */
 void tcp_established(tcp_tcb *t, const char *cause, tern_time now)

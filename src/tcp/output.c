@@ -250,27 +250,39 @@ void out_ack(tcp_tcb *t, tern_time now)
 	emit(t, &s, now);
 }
 
-/* RFC 5961 3.2, 4.2, 5.2: the same ACK, counted apart. */
+/* RFC 5961 3.2, 4.2, 5.2: the same ACK, counted apart, if the stack's
+ * limit (RFC 5961 10, tcp_challenge_ack_limit) lets it go: Linux counts
+ * TCPChallengeACK only for those sent (tcp_send_challenge_ack). */
 void out_challenge_ack(tcp_tcb *t, tern_time now)
 {
+	if (t->env->challenge_ack_ok && !t->env->challenge_ack_ok(t, now))
+		return;
 	stat_inc(t, TERN_CTR_TCP_CHALLENGE_ACKS);
 	out_ack(t, now);
 }
 
-/* SYN in SYN_SENT, SYN+ACK in SYN_RECEIVED, both with ISS, the MSS
- * option (RFC 9293 3.7.1) and the extensions (opts.c). */
+/* A SYN or SYN+ACK with ISS, the MSS option (RFC 9293 3.7.1) and the
+ * extensions (opts.c). Built apart from sending so that a listener can
+ * answer with the SYN+ACK a connection would send without keeping one
+ * (tcp_synack_stateless, for SYN cookies). */
+void out_syn_build(tcp_tcb *t, tcp_seg *s, bool synack, tern_time now)
+{
+	seg_init(t, s, t->iss,
+		 synack ? TERN_TCP_SYN | TERN_TCP_ACK : TERN_TCP_SYN);
+	/* RFC 7323 2.2: the window of a SYN or SYN+ACK is never scaled */
+	s->win = rcv_window_syn(t);
+	if (synack)
+		rcv_syn_edge(t, s->win);
+	opt_syn(t, &s->opts, synack, now);
+}
+
+/* SYN in SYN_SENT, SYN+ACK in SYN_RECEIVED. */
 void out_syn(tcp_tcb *t, tern_time now)
 {
 	tcp_seg s;
 	bool synack = t->state != TERN_TCP_SYN_SENT; /* we have their SYN */
 
-	seg_init(t, &s, t->iss,
-		 synack ? TERN_TCP_SYN | TERN_TCP_ACK : TERN_TCP_SYN);
-	/* RFC 7323 2.2: the window of a SYN or SYN+ACK is never scaled */
-	s.win = rcv_window_syn(t);
-	if (synack)
-		rcv_syn_edge(t, s.win);
-	opt_syn(t, &s.opts, synack, now);
+	out_syn_build(t, &s, synack, now);
 	/* Karn's rule (RFC 6298 3): only a first SYN or SYN+ACK is timed.
 	 * Sent again (on a timeout, for the peer's duplicate SYN, or as the
 	 * SYN+ACK of a simultaneous open), the ACK may answer either copy,

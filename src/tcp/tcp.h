@@ -42,6 +42,12 @@ typedef struct tcp_env_ops {
 	 * the end of a batch of received frames, tcp_flush_ack), false to
 	 * send it now. May be NULL. */
 	bool (*defer_ack)(tcp_tcb *tcb);
+	/* A challenge ACK (RFC 5961) is due: may it go, under the limit
+	 * for the whole stack (RFC 5961 10)? May be NULL: always. */
+	bool (*challenge_ack_ok)(tcp_tcb *tcb, tern_time now);
+	/* The retransmissions have run past tcp_retries1 (RFC 1122 4.2.3.5
+	 * R1): the path to the peer is in doubt. May be NULL. */
+	void (*path_doubt)(tcp_tcb *tcb, tern_time now);
 } tcp_env_ops;
 
 enum tcp_timer {
@@ -213,6 +219,18 @@ void tcp_info(const tcp_tcb *t, tern_tcp_info *out);
  * Sends SYN+ACK with sequence iss: LISTEN -> SYN_RECEIVED. */
 void tcp_input_listen_syn(tcp_tcb *t, const tern_tcp_hdr *syn, tcp_seq iss,
 			  tern_time now);
+/* A SYN cookie's SYN+ACK: the one a child of listener l would send for
+ * syn with ISS iss, built without a TCB into out (the caller sends it).
+ * ts_offset: the address pair's timestamp offset. */
+void tcp_synack_stateless(const tcp_tcb *l, const tern_tcp_hdr *syn,
+			  tcp_seq iss, uint32_t ts_offset, tcp_seg *out,
+			  tern_time now);
+/* An ACK with a valid SYN cookie: t, a fresh TCB cloned from the
+ * listener, goes LISTEN -> SYN_RECEIVED as if it had sent the SYN+ACK
+ * with ISS iss for a SYN with ISN irs and options syn_opts. The caller
+ * then passes it the ACK with tcp_input. */
+void tcp_open_from_cookie(tcp_tcb *t, tcp_seq irs, tcp_seq iss,
+			  const tern_tcp_opts *syn_opts, tern_time now);
 /* A segment for this TCB (SYN_SENT or any later state). */
 void tcp_input(tcp_tcb *t, const tern_tcp_hdr *seg, tern_time now);
 /* The reset a segment for no TCB draws (RFC 9293 3.10.7.1); false if none
@@ -231,6 +249,57 @@ void tcp_run_timers(tcp_tcb *t, tern_time now);
 /* Sends the ACK a defer_ack() kept back, if it is still due. */
 void tcp_flush_ack(tcp_tcb *t, tern_time now);
 tern_time tcp_next_deadline(const tcp_tcb *t);
+
+/* ---- TIME_WAIT without the TCB (timewait.c) ---- */
+
+enum tcp_tw_flag {
+	TCP_TW_TSTAMP = 1u << 0, /* timestamps were on */
+	TCP_TW_SACK = 1u << 1,	 /* SACK was on (D-SACK blocks) */
+	TCP_TW_OOW = 1u << 2,	 /* last_oow_ms is set */
+};
+
+/* All of TIME_WAIT's protocol state: 20 bytes. */
+typedef struct tcp_tw {
+	tcp_seq snd_nxt, rcv_nxt;
+	uint32_t ts_recent;
+	uint32_t last_oow_ms; /* the last rate-limited answer (ms clock) */
+	uint16_t win;	      /* the window field of our ACKs */
+	uint8_t rcv_wscale;
+	uint8_t flags; /* enum tcp_tw_flag */
+} tcp_tw;
+
+typedef struct tcp_tw_ctx {
+	tern_stats *stats;
+	const tern_settings *cfg;
+	tern_time now;
+	uint32_t ts_now; /* our TSval now (ms clock + the pair's offset) */
+	bool listening;	 /* a listener would take a new SYN */
+} tcp_tw_ctx;
+
+enum tcp_tw_action {
+	TCP_TW_KEEP,	/* the wait goes on */
+	TCP_TW_RESTART, /* the wait starts again: 2 MSL from now */
+	TCP_TW_CLOSE,	/* the wait ends now (a RST at RCV.NXT) */
+	TCP_TW_NEW_SYN, /* RFC 6191: the SYN may open a new incarnation */
+};
+
+typedef struct tcp_tw_out {
+	int action;	/* enum tcp_tw_action */
+	int drop;	/* the drop reason, 0: the segment was taken */
+	bool send_ack;	/* send `ack` */
+	bool challenge; /* ... as an RFC 5961 challenge ACK */
+	tcp_seg ack;
+} tcp_tw_out;
+
+/* A TCB entering TIME_WAIT, kept as its tcp_tw. */
+void tcp_tw_capture(tcp_tw *tw, tcp_tcb *t, tern_time now);
+/* A segment for a 4-tuple in TIME_WAIT: what to do with it (RFC 9293
+ * 3.10.7.4 in TIME_WAIT, RFC 5961, RFC 7323 PAWS, RFC 6191). */
+void tcp_tw_input(tcp_tw *tw, const tern_tcp_hdr *h, const tcp_tw_ctx *c,
+		  tcp_tw_out *out);
+/* RFC 6191: may this SYN open a new incarnation of the 4-tuple? */
+bool tcp_tw_syn_acceptable(const tcp_tw *tw, const tern_tcp_hdr *h,
+			   const tern_settings *cfg);
 
 /* ---- state (state.c) ---- */
 

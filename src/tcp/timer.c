@@ -105,6 +105,26 @@ static void give_up(tcp_tcb *t, tern_time now)
 	tcp_enter_closed(t, "timeout", silent ? 0 : err, now);
 }
 
+/* RFC 1122 4.2.3.5: past R1 (tcp_retries1, a time bound as R2 is) the
+ * IP layer hears that the path is in doubt, at every timeout after, as
+ * Linux's tcp_write_timeout() gives negative advice; while a handshake
+ * is retried, from its second timeout on. */
+static void path_check(tcp_tcb *t, tern_time now)
+{
+	bool doubt;
+
+	if (!t->env->path_doubt)
+		return;
+	if (t->state == TERN_TCP_SYN_SENT || t->state == TERN_TCP_SYN_RECEIVED)
+		doubt = t->backoff >= 1;
+	else
+		doubt = t->rtx_start != TERN_TIME_NONE &&
+			now - t->rtx_start >=
+				retries_timeout(t, t->cfg->tcp_retries1);
+	if (doubt)
+		t->env->path_doubt(t, now);
+}
+
 /* RFC 6298 5.4-5.6 and RFC 5681 3.1: retransmit the earliest
  * unacknowledged segment, back off, shrink cwnd to one segment. */
 static void on_rtx(tcp_tcb *t, tern_time now)
@@ -116,6 +136,7 @@ static void on_rtx(tcp_tcb *t, tern_time now)
 		return;
 	}
 	stat_inc(t, TERN_CTR_TCP_TIMEOUTS);
+	path_check(t, now);
 	if (t->rtx_start == TERN_TIME_NONE) {
 		/* about when the segment first left (Linux's retrans_stamp) */
 		t->rtx_start = now > t->rto ? now - t->rto : 0;

@@ -222,6 +222,7 @@ static void link_map(jsonw *w, const tern_link_counters *c)
 	LINK_FIELD(arp_replies_in);
 	LINK_FIELD(arp_requests_out);
 	LINK_FIELD(arp_replies_out);
+	LINK_FIELD(arp_advised);
 	jw_object_end(w);
 #undef LINK_FIELD
 }

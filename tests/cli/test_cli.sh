@@ -255,6 +255,119 @@ grep -q -- '--offload on|off' "$out" || fail "connect --help: no --offload"
 expect_ok serve --help
 grep -q -- '--offload on|off' "$out" || fail "serve --help: no --offload"
 
+# ---- settings: tern sysctl, --sysctl and --sysctl-file ----
+
+# The keys: the entries of keys[] in src/stack/sysctl.c, one KEY(...) each.
+nkeys=$(grep -cE '^[[:space:]]*KEY\("net\.' "$src/src/stack/sysctl.c")
+[ "$nkeys" -ge 32 ] || fail "found only $nkeys keys in src/stack/sysctl.c"
+
+expect_ok sysctl -a
+[ "$(wc -l <"$out")" -eq "$nkeys" ] ||
+  fail "sysctl -a: $(wc -l <"$out") lines, the table has $nkeys keys"
+grep -qvE '^net\.(core|ipv4|tern)\.[a-z0-9_]+ = [^ ].*$' "$out" &&
+  fail "sysctl -a: a line is not 'KEY = VALUE': $(grep -vE ' = ' "$out" | head -n 1)"
+LC_ALL=C sort -c "$out" 2>/dev/null || fail "sysctl -a: not sorted by name"
+grep -qx 'net.ipv4.tcp_fin_timeout = 60' "$out" || fail "sysctl -a: no tcp_fin_timeout = 60"
+grep -qx "$(printf 'net.ipv4.tcp_rmem = 4096\t131072\t6291456')" "$out" ||
+  fail "sysctl -a: tcp_rmem not printed with tabs, as sysctl does"
+# every key is documented, with its default
+cp "$out" "$work/all"
+while read -r key _ value; do
+  grep -qF "\`$key\`" "$src/docs/SETTINGS.md" || fail "docs/SETTINGS.md does not list $key"
+done <"$work/all"
+expect_ok sysctl -N -a
+[ "$(wc -l <"$out")" -eq "$nkeys" ] || fail "sysctl -N -a: not one name per key"
+
+expect_ok sysctl net.ipv4.tcp_fin_timeout
+[ "$(cat "$out")" = 'net.ipv4.tcp_fin_timeout = 60' ] ||
+  fail "sysctl net.ipv4.tcp_fin_timeout: '$(cat "$out")'"
+expect_ok sysctl -n net.ipv4.tcp_fin_timeout net/core/somaxconn
+[ "$(cat "$out")" = "$(printf '60\n4096')" ] || fail "sysctl -n: '$(cat "$out")'"
+expect_ok sysctl net.ipv4.tcp_fin_timeout=30
+[ "$(cat "$out")" = 'net.ipv4.tcp_fin_timeout = 30' ] || fail "sysctl KEY=VALUE: '$(cat "$out")'"
+expect_ok sysctl -d net.ipv4.tcp_keepalive_time
+grep -q '^net.ipv4.tcp_keepalive_time: .*(s)$' "$out" || fail "sysctl -d: '$(cat "$out")'"
+# an unknown key: named, exit status 1 (procps-ng's sysctl); the others print
+expect_refused 1 "sysctl: net\.ipv4\.nope: unknown key" sysctl net.ipv4.nope
+expect_refused 1 "sysctl: tcp_fin_timeout: unknown key" sysctl tcp_fin_timeout
+run sysctl net.ipv4.nope net.core.somaxconn
+[ "$status" -eq 1 ] && [ "$(cat "$out")" = 'net.core.somaxconn = 4096' ] ||
+  fail "sysctl with one unknown key: status $status, stdout '$(cat "$out")'"
+
+good=$work/good.conf bad=$work/bad.conf
+cat >"$good" <<'CONF'
+# tern's settings
+; a comment too
+
+net.ipv4.tcp_fin_timeout = 30
+  net/ipv4/tcp_syncookies=2
+-net.ipv4.not_in_tern = 1
+CONF
+# -p shows what the file changes from the defaults
+expect_ok sysctl -p "$good"
+[ "$(cat "$out")" = "$(printf 'net.ipv4.tcp_fin_timeout = 30\nnet.ipv4.tcp_syncookies = 2')" ] ||
+  fail "sysctl -p good.conf: '$(cat "$out")'"
+expect_ok sysctl -n -p "$good" net.ipv4.tcp_fin_timeout
+[ "$(cat "$out")" = 30 ] || fail "sysctl -n -p good.conf KEY: '$(cat "$out")'"
+# in command-line order: the last word wins
+expect_ok sysctl -n --sysctl-file "$good" --sysctl net.ipv4.tcp_fin_timeout=45 net.ipv4.tcp_fin_timeout
+[ "$(cat "$out")" = 45 ] || fail "--sysctl after --sysctl-file: '$(cat "$out")'"
+expect_ok sysctl -n --sysctl net.ipv4.tcp_fin_timeout=45 --sysctl-file "$good" net.ipv4.tcp_fin_timeout
+[ "$(cat "$out")" = 30 ] || fail "--sysctl-file after --sysctl: '$(cat "$out")'"
+
+printf 'net.ipv4.tcp_fin_timeout = 30\n\nnet.ipv4.tcp_rmem = 10 5 1\n' >"$bad"
+expect_refused 2 "-p: $bad:3: net\.ipv4\.tcp_rmem: 10 5 1 is not in order" sysctl -p "$bad"
+printf 'net.ipv4.tcp_fin_timeout = 30\nnet.ipv4.bogus = 1\n' >"$bad"
+expect_refused 2 "$bad:2: net\.ipv4\.bogus: unknown key" sysctl -p "$bad" -a
+printf 'net.tern.tcp_rto_min_ms = 300\nnet.tern.tcp_rto_initial_ms = 250\n' >"$bad"
+expect_refused 2 "$bad:2: net\.tern\.tcp_rto_min_ms = 300 is above net\.tern\.tcp_rto_initial_ms = 250" \
+  sysctl --sysctl-file "$bad"
+expect_refused 2 "-p: $work/none\.conf: No such file or directory" sysctl -p "$work/none.conf"
+expect_refused 2 "-p needs a value" sysctl -p
+expect_refused 2 "sysctl: unknown option '-x'" sysctl -x
+expect_refused 2 "net\.ipv4\.tcp_syncookies: 3 is not one of 0, 1, 2" sysctl net.ipv4.tcp_syncookies=3
+expect_refused 2 "net\.ipv4\.tcp_rmem: expected 3 numbers" sysctl --sysctl 'net.ipv4.tcp_rmem=4096 8192'
+expect_refused 2 "'bbr' is not available" sysctl --sysctl net.ipv4.tcp_congestion_control=bbr
+expect_refused 2 "--sysctl: 'tcp' is not KEY=VALUE" sysctl --sysctl tcp
+expect_refused 2 "net\.tern\.tcp_rto_min_ms = 5000 is above" sysctl --sysctl net.tern.tcp_rto_min_ms=5000
+expect_ok sysctl --help
+grep -q '^usage: tern sysctl' "$out" || fail "sysctl --help: no usage"
+run sysctl
+[ "$status" -eq 2 ] && grep -q '^usage: tern sysctl' "$err" || fail "tern sysctl alone: status $status, no usage on stderr"
+
+# --sysctl and --sysctl-file on the commands that build stacks: refused
+# (status 2, nothing written) before a device is opened or a scenario runs
+printf 'net.ipv4.tcp_sack = 2\n' >"$bad"
+for cmd in "serve --tun tn0 --addr 10.7.0.2/24 --port 80 --app echo" \
+  "connect --tun tn0 --addr 10.7.0.2/24 --to 10.7.0.1:80" \
+  "scenario run handshake --json $j --pcap $files/x.pcap"; do
+  read -ra args <<<"$cmd"
+  expect_refused 2 "--sysctl: net\.ipv4\.nope: unknown key" "${args[@]}" --sysctl net.ipv4.nope=1
+  expect_refused 2 "--sysctl: net\.ipv4\.tcp_syn_retries: 0 is not from 1 to 127" \
+    "${args[@]}" --sysctl net.ipv4.tcp_syn_retries=0
+  expect_refused 2 "--sysctl-file: $bad:1: net\.ipv4\.tcp_sack: 2 is not one of 0, 1" \
+    "${args[@]}" --sysctl-file "$bad"
+  expect_refused 2 "--sysctl: net\.tern\.tcp_rto_min_ms = 5000 is above" \
+    "${args[@]}" --sysctl net.tern.tcp_rto_min_ms=5000
+  expect_refused 2 "--sysctl needs a value" "${args[@]}" --sysctl
+done
+expect_ok serve --help
+grep -q -- '--sysctl KEY=VALUE' "$out" || fail "serve --help: no --sysctl"
+expect_ok connect --help
+grep -q -- '--sysctl-file FILE' "$out" || fail "connect --help: no --sysctl-file"
+
+# ...and they change what runs: the orphan leaves FIN_WAIT_2 after 30 s
+fw2_end() { grep -oE '^ +[0-9.]+  FIN_WAIT_2 → CLOSED' "$out" | awk '{print $1}'; }
+expect_ok scenario run fin-wait-2-timeout
+[ "$(fw2_end)" = 60.160 ] || fail "fin-wait-2-timeout: FIN_WAIT_2 ends at '$(fw2_end)', not 60.160"
+expect_ok scenario run fin-wait-2-timeout --sysctl net.ipv4.tcp_fin_timeout=30
+[ "$(fw2_end)" = 30.160 ] || fail "--sysctl tcp_fin_timeout=30: FIN_WAIT_2 ends at '$(fw2_end)', not 30.160"
+grep -q 'tcp_fin_timeout = 30 s' "$out" || fail "--sysctl tcp_fin_timeout=30: the note does not say 30 s"
+expect_ok scenario run fin-wait-2-timeout --sysctl-file "$good"
+[ "$(fw2_end)" = 30.160 ] || fail "--sysctl-file: FIN_WAIT_2 ends at '$(fw2_end)', not 30.160"
+expect_ok scenario help
+grep -q -- '--sysctl KEY=VALUE' "$out" || fail "scenario help: no --sysctl"
+
 # ---- the command itself ----
 
 run
@@ -264,6 +377,7 @@ grep -q '^usage: tern COMMAND' "$err" || fail "tern alone: no usage on stderr"
 expect_ok help
 grep -q '^usage: tern COMMAND' "$out" || fail "tern help: no usage on stdout"
 grep -q 'scenario run NAME' "$out" || fail "tern help: does not mention scenario run"
+grep -q 'sysctl -a' "$out" || fail "tern help: does not mention sysctl"
 expect_ok --help
 expect_ok scenario help
 grep -q -- '--loss P' "$out" || fail "tern scenario help: no options"

@@ -33,6 +33,7 @@ static const struct {
 	{18, "bad-ack"},
 	{19, "abort"},
 	{20, "keepalive-dead-peer"},
+	{21, "syn-flood"},
 };
 
 static void test_catalogue_is_covered(void **state)

@@ -26,7 +26,8 @@ static tern_stack *make_stack(tern_sim *sim, tern_link *port, uint32_t addr,
 {
 	tern_settings set;
 	tern_settings_default(&set);
-	set.tcp_wmem[1] = 8 << 20; /* the sender never limits */
+	/* the sender never limits */
+	set.tcp_wmem[1] = set.tcp_wmem[2] = 8 << 20;
 	set.tcp_moderate_rcvbuf = moderate;
 	tern_stack_config cfg = {.addr = addr, .settings = &set};
 	tern_stack *st = tern_stack_new(&cfg);

@@ -43,8 +43,9 @@ static tern_stack *make_stack(flow *f, int i, const char *cc, tern_link *port)
 	tern_settings_default(&set);
 	snprintf(set.tcp_congestion_control, sizeof(set.tcp_congestion_control),
 		 "%s", cc);
-	set.tcp_wmem[1] = 8 << 20;
-	set.tcp_rmem[1] = 8 << 20;
+	/* min <= default <= max, as tern_settings_check asks */
+	set.tcp_wmem[1] = set.tcp_wmem[2] = 8 << 20;
+	set.tcp_rmem[1] = set.tcp_rmem[2] = 8 << 20;
 	tern_stack_config cfg = {
 		.addr = i ? SERVER : CLIENT,
 		.settings = &set,

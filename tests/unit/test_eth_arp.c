@@ -512,6 +512,37 @@ static void test_revalidation_fails(void **state)
 	env_close(e);
 }
 
+/* tcp_retries1 (RFC 1122 4.2.3.5): TCP's doubt about a path makes the
+ * link poll the next hop by unicast at once, fresh as the entry is; the
+ * poll goes on as any revalidation does. */
+static void test_advice_polls_next_hop(void **state)
+{
+	struct env *e = env_open(GW_IP);
+
+	(void)state;
+	tern_link_advise(e->eth, PEER_IP, T0); /* nothing known: nothing */
+	expect_nothing(e);
+	request_from(e, PEER_MAC, PEER_IP, T0);
+	tern_link_advise(e->eth, PEER_IP, T0 + SEC);
+	expect_request(e, PEER_MAC, PEER_IP);
+	expect_nothing(e);
+	assert_int_equal(counters(e).arp_advised, 1);
+	/* being polled already: a second word changes nothing */
+	tern_link_advise(e->eth, PEER_IP, T0 + SEC + 1);
+	expect_nothing(e);
+	assert_int_equal(counters(e).arp_advised, 1);
+	assert_int_equal(tern_link_next_deadline(e->eth), T0 + 2 * SEC);
+	reply_from(e, PEER_MAC, PEER_IP, T0 + SEC + 2);
+	tern_link_poll(e->eth, T0 + 2 * SEC);
+	expect_nothing(e);
+	/* off the subnet, the gateway is the hop polled */
+	request_from(e, GW_MAC, GW_IP, T0 + 3 * SEC);
+	tern_link_advise(e->eth, FAR_IP, T0 + 3 * SEC);
+	expect_request(e, GW_MAC, GW_IP);
+	expect_nothing(e);
+	env_close(e);
+}
+
 static void test_stale_entry_used_before_poll(void **state)
 {
 	struct env *e = env_open(GW_IP);
@@ -978,6 +1009,7 @@ int main(void)
 		cmocka_unit_test(test_idle_entry_expires),
 		cmocka_unit_test(test_entry_in_use_revalidated),
 		cmocka_unit_test(test_revalidation_fails),
+		cmocka_unit_test(test_advice_polls_next_hop),
 		cmocka_unit_test(test_stale_entry_used_before_poll),
 		cmocka_unit_test(test_gratuitous_arp_refreshes),
 		cmocka_unit_test(test_cache_bounded),

@@ -2,6 +2,7 @@
  * (5.2) that do not fit; out-of-window segments and the rate limit on
  * answering them (10; Linux's tcp_invalid_ratelimit), which with ACKs
  * carrying SND.MAX keeps two ends from an ACK war. */
+#include "stack/stack.h"
 #include "tcp_harness.h"
 
 static const uint8_t ACK = TERN_TCP_ACK;
@@ -120,6 +121,8 @@ static void test_established_ack_too_old_dropped(void **state)
 	expect_seg(h, ACK, 2001, 1, 0);
 	expect_none(h);
 	assert_int_equal(h_drops(h, TERN_DROP_TCP_OLD_ACK), 1);
+	/* a challenge ACK, as Linux's tcp_ack sends it */
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_CHALLENGE_ACKS), 1);
 	assert_int_equal(h_recv(h, 100, AT(1400)), TERN_ERR_AGAIN);
 	h_in(h, PA, 1, 1001, 10, AT(1500));
 	expect_none(h); /* in order: the ACK is delayed */
@@ -191,6 +194,72 @@ static void test_established_ack_after_rto_carries_snd_max(void **state)
 	expect_none(h);
 }
 
+/* ---- the stack's limit on challenge ACKs (RFC 5961 10) ---- */
+
+/* n RSTs in the window, not at RCV.NXT, at t: returns the challenge ACKs
+ * they drew. */
+static int rst_burst(harness *h, int n, tern_time t)
+{
+	int acks = 0;
+
+	for (int i = 0; i < n; i++)
+		h_in(h, RST, 101 + (uint32_t)i, 0, 0, t);
+	while (h_next(h))
+		acks++;
+	return acks;
+}
+
+/* The budget Linux's tcp_send_challenge_ack() draws for a new second:
+ * get_random_u32_inclusive(half, limit + half - 1), half = (limit + 1)
+ * / 2, here from a copy of the stack's own generator, which the stack
+ * will draw from next. */
+static uint32_t next_budget(const tern_stack *s, uint32_t limit)
+{
+	tern_stack copy = *s;
+
+	return (limit + 1) / 2 + stack_random_below(&copy, limit);
+}
+
+/* tcp_challenge_ack_limit = 10: a burst in one second draws exactly the
+ * budget the generator gives (between 5 and 14), counted in
+ * TCPChallengeACK; the suppressed ones are counted nowhere, as in Linux.
+ * The next second has a new budget; SYNs draw on it too. */
+static void test_challenge_ack_limit_per_second(void **state)
+{
+	harness *h = *state;
+
+	h->cfg.tcp_challenge_ack_limit = 10;
+	h_restart(h);
+	h_established_client(h);
+	uint32_t budget = next_budget(h->stack, 10);
+	assert_true(budget >= 5 && budget <= 14);
+	assert_int_equal(rst_burst(h, 30, AT(1000)), budget);
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_CHALLENGE_ACKS), budget);
+	assert_int_equal(h_drops(h, TERN_DROP_TCP_RST_IN_WINDOW), 30);
+	/* still the same second of the clock (11 s): nothing more */
+	h_in(h, TERN_TCP_SYN, 5, 0, 0, AT(1999));
+	expect_none(h);
+	uint32_t second = next_budget(h->stack, 10);
+	assert_true(second >= 5 && second <= 14);
+	h_in(h, TERN_TCP_SYN, 5, 0, 0, AT(2000));
+	expect_seg(h, ACK, 1, 1, 0);
+	assert_int_equal(rst_burst(h, 30, AT(2500)), second - 1);
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_CHALLENGE_ACKS),
+			 budget + second);
+	expect_state(h, TERN_TCP_ESTABLISHED);
+}
+
+/* The default, 2^31 - 1 (Linux since 6.0): no limit. */
+static void test_challenge_ack_no_limit_by_default(void **state)
+{
+	harness *h = *state;
+
+	assert_int_equal(h->cfg.tcp_challenge_ack_limit, 2147483647);
+	h_established_client(h);
+	assert_int_equal(rst_burst(h, 200, AT(1000)), 200);
+	assert_int_equal(h_ctr(h, TERN_CTR_TCP_CHALLENGE_ACKS), 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +273,8 @@ int main(void)
 		H_TEST(test_established_oow_ack_answers_rate_limited),
 		H_TEST(test_established_old_data_always_answered),
 		H_TEST(test_established_ack_after_rto_carries_snd_max),
+		H_TEST(test_challenge_ack_limit_per_second),
+		H_TEST(test_challenge_ack_no_limit_by_default),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,6 +168,31 @@ static void test_established_rto_backoff_to_max_then_timeout(void **state)
 	expect_deadline(h, TERN_TIME_NONE);
 }
 
+/* RFC 1122 4.2.3.5 R1, tcp_retries1 = 3, applied as a time as R2 is
+ * (15 x 200 ms = 3 s from the first transmission): the expiries at 0.3,
+ * 0.9 and 2.1 s leave the path alone; each one from 4.5 s on tells the
+ * link the path is in doubt (Linux's negative advice). */
+static void test_established_retries1_advises_link(void **state)
+{
+	harness *h = *state;
+	tern_time t = AT(1000), rto = MS(300);
+	const int want[] = {0, 0, 0, 1, 2, 3};
+
+	h_established_client(h);
+	assert_int_equal(h_send(h, 100, t), 100);
+	expect_seg(h, PA, 1, 1, 100);
+	for (int n = 0; n < 6; n++) {
+		t += rto;
+		fire_at(h, t);
+		expect_seg(h, PA, 1, 1, 100);
+		assert_int_equal(h->advised, want[n]);
+		rto *= 2;
+	}
+	h_in(h, TERN_TCP_ACK, 1, 101, 0, t + 1);
+	expect_deadline(h, TERN_TIME_NONE); /* acknowledged: no more doubt */
+	assert_int_equal(h->advised, 3);
+}
+
 /* The retransmission limit counts from when the segment first left. A
  * clock that starts at 0, a handshake in no time (RTO 200 ms) and data
  * at 0 make the first expiry come at exactly t = RTO, so the segment
@@ -261,6 +286,7 @@ int main(void)
 		H_TEST(test_established_send_starts_timer_once),
 		H_TEST(test_established_new_ack_restarts_timer),
 		H_TEST(test_established_rto_backoff_to_max_then_timeout),
+		H_TEST(test_established_retries1_advises_link),
 		H_TEST(test_established_rto_limit_from_time_zero),
 		H_TEST(test_established_karn_no_sample_from_retransmission),
 		H_TEST(test_established_rto_go_back_n),

@@ -527,7 +527,8 @@ static void test_stats_json(void **state)
 				    "\"tx_gso_frames\":3,"
 				    "\"tx_gso_bytes\":190000,"));
 	assert_non_null(strstr(buf, "\"rx_bad_vnet\":4,"));
-	assert_non_null(strstr(buf, "\"arp_replies_out\":0}}"));
+	assert_non_null(
+		strstr(buf, "\"arp_replies_out\":0,\"arp_advised\":0}}"));
 	/* as snprintf: the length needed, whatever the buffer */
 	assert_int_equal(tern_stats_json(NULL, 0, &st, &lc), n);
 	assert_int_equal(tern_stats_json(buf, 10, &st, &lc), n);

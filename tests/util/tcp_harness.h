@@ -104,6 +104,7 @@ typedef struct harness {
 
 	h_seg *segs;
 	int nseg, next;
+	int advised; /* tern_link_advise calls (tcp_retries1) */
 	h_trans trans[H_TRANS_MAX];
 	int ntrans, illegal;
 	uint8_t frame[TERN_FRAME_MAX]; /* a frame the stack sent */
@@ -168,9 +169,17 @@ static inline void h_link_destroy(tern_link *link)
 	(void)link;
 }
 
+static inline void h_link_advise(tern_link *link, uint32_t dst, tern_time now)
+{
+	(void)now;
+	assert_int_equal(dst, H_PEER_ADDR);
+	((harness *)link)->advised++;
+}
+
 static const tern_link_ops h_link_ops = {
 	.send = h_link_send,
 	.destroy = h_link_destroy,
+	.advise = h_link_advise,
 };
 
 /* Every state change of every connection; each must be a legal edge. */
