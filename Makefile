@@ -1,5 +1,6 @@
 # tern: thin wrapper around CMake. `make` builds, `make demo` shows the
-# simulator, `make test` runs everything (normal build, then ASan+UBSan).
+# simulator, `make test` runs everything (normal build, then ASan+UBSan,
+# then each fuzzer for a minute).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 CMAKE      ?= cmake
@@ -30,6 +31,7 @@ test:
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory test-normal
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=60
 
 test-normal: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -55,6 +57,19 @@ bench:
 	$(CMAKE) --build $(BENCH_BUILD) --target bench_programs -j $(JOBS)
 	bench/run.sh $(BENCH_BUILD)
 
+# libFuzzer targets (tests/fuzz) in a clang build of their own, each run
+# for FUZZ_TIME seconds, one after the other; a finding fails.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME  ?= 300
+
+.PHONY: fuzz
+fuzz:
+	@scripts/deps.sh fuzz
+	$(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DTERN_FUZZ=ON \
+	  -DTERN_TESTS=OFF
+	$(CMAKE) --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS)
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+
 format:
 	@scripts/format.sh fix
 
@@ -62,4 +77,4 @@ format-check:
 	@scripts/format.sh check
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
