@@ -12,6 +12,7 @@ int cmd_scenario(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 int cmd_sysctl(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
 
 /* Argument helpers: each prints the reason and returns false on a bad
  * value. `what` names the option in messages (cli_parse_u64: NULL for

@@ -25,10 +25,14 @@ static void usage(FILE *out)
 		"device\n"
 		"  sysctl -a | KEY... | -p FILE  the settings, as sysctl shows "
 		"Linux's\n"
+		"  stat --control PATH [-a] [-z] [-r] [--json]\n"
+		"                              a running tern's counters, as "
+		"nstat shows Linux's\n"
 		"  help                        this text\n"
 		"\n"
 		"scenario run, serve and connect take --sysctl KEY=VALUE and "
-		"--sysctl-file FILE.\n"
+		"--sysctl-file FILE;\n"
+		"serve and connect take --control PATH (for tern stat).\n"
 		"Run 'tern COMMAND help' for the options of a command.\n");
 }
 
@@ -118,6 +122,8 @@ int main(int argc, char **argv)
 		return cmd_connect(argc - 1, argv + 1);
 	if (strcmp(cmd, "sysctl") == 0)
 		return cmd_sysctl(argc - 1, argv + 1);
+	if (strcmp(cmd, "stat") == 0)
+		return cmd_stat(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "-h") == 0) {
 		usage(stdout);

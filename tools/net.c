@@ -49,6 +49,8 @@ static const char device_usage[] =
 	"  --pcap FILE         capture everything sent and received\n"
 	"  --json FILE         JSON Lines trace of the stack\n"
 	"  --stats FILE        the counters, as JSON, at exit\n"
+	"  --control PATH      a control socket for `tern stat` "
+	"(docs/CONTROL.md)\n"
 	"  --loss P --dup P --reorder P --corrupt P (0..1 or 0%..100%)"
 	"\n  --delay MS --jitter MS --seed N\n"
 	"                      impair the link, both directions\n";
@@ -196,7 +198,7 @@ int net_opt(net_opts *o, int argc, char **argv, int *i)
 		"--mtu",    "--pcap",	     "--json",	  "--loss",
 		"--dup",    "--reorder",     "--corrupt", "--delay",
 		"--jitter", "--seed",	     "--stats",	  "--offload",
-		"--sysctl", "--sysctl-file",
+		"--sysctl", "--sysctl-file", "--control",
 	};
 	bool ours = false;
 
@@ -211,6 +213,10 @@ int net_opt(net_opts *o, int argc, char **argv, int *i)
 	*i += 1;
 	if (strncmp(opt, "--sysctl", 8) == 0)
 		return settings_opt(o, opt, val);
+	if (strcmp(opt, "--control") == 0) {
+		o->control = val;
+		return 1;
+	}
 	if (strcmp(opt, "--pcap") == 0 || strcmp(opt, "--json") == 0 ||
 	    strcmp(opt, "--stats") == 0) {
 		*(opt[2] == 'p'	  ? &o->pcap
@@ -232,6 +238,8 @@ bool net_opts_check(const net_opts *o)
 		cli_error("which address? (--addr ADDR/PREFIX)");
 		return false;
 	}
+	if (o->control && !control_path_check(o->control))
+		return false;
 	return !o->tuned || cli_sysctl_check(&o->settings);
 }
 
@@ -334,6 +342,13 @@ bool net_host_open(net_host *n, const net_opts *o)
 	if (n->json)
 		tern_stack_add_trace(tern_host_stack(n->host),
 				     tern_trace_json_hook, n->json);
+	if (o->control &&
+	    !(n->ctl = control_open(o->control, n->host, n->device))) {
+		tern_host_free(n->host);
+		n->host = NULL;
+		tern_trace_json_close(n->json);
+		return false;
+	}
 	return true;
 }
 
@@ -434,6 +449,7 @@ bool net_host_close(net_host *n, const net_opts *o)
 		cli_error("--pcap: writing '%s' failed", o->pcap);
 		ok = false;
 	}
+	control_close(n->ctl);	 /* removes its path */
 	tern_host_free(n->host); /* closes the capture */
 	if (n->json && tern_trace_json_close(n->json) < 0) {
 		cli_error("--json: writing '%s' failed", o->json);

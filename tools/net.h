@@ -6,12 +6,15 @@
 
 #include <tern/tern.h>
 
+#include "control.h"
+
 typedef struct net_opts {
 	const char *tun, *tap; /* one of them */
 	uint32_t addr, gateway;
 	uint8_t prefix_len;
 	uint32_t mtu;
 	const char *pcap, *json, *stats;
+	const char *control;  /* the control socket's path */
 	tern_sim_path impair; /* both directions */
 	bool impaired;
 	bool offload_off; /* --offload off: the device's plain path */
@@ -34,6 +37,7 @@ typedef struct net_host {
 	tern_trace_json *json;
 	tern_link *pcap;   /* the capture wrapper, inside the host's link */
 	tern_link *device; /* the TUN/TAP link, innermost */
+	control *ctl;	   /* --control */
 } net_host;
 
 /* Opens the device and builds the host; prints the reason and returns

@@ -58,6 +58,18 @@ TERN_API int tern_host_join(tern_host *h);
 /* Calls fn(h, arg) in the loop's thread after `delay`. */
 TERN_API int tern_host_after(tern_host *h, tern_time delay,
 			     void (*fn)(tern_host *h, void *arg), void *arg);
+/* Extra descriptors for the loop to watch, so that an application's own
+ * servers (a control socket, say) live in the loop's thread without one
+ * of their own. fn(h, fd, events, arg) runs in the loop's thread, the
+ * host held, with the TERN_FD_* that hold (TERN_FD_IN also on hang-up or
+ * error, so that a read finds them). Watching a watched fd again changes
+ * its events, fn and arg. The host never closes fd: unwatch it before
+ * closing it. Errors: INVAL, NOMEM, IO (epoll); NOENT (unwatch). */
+enum { TERN_FD_IN = 1, TERN_FD_OUT = 2 };
+typedef void (*tern_fd_fn)(tern_host *h, int fd, unsigned events, void *arg);
+TERN_API int tern_host_watch_fd(tern_host *h, int fd, unsigned events,
+				tern_fd_fn fn, void *arg);
+TERN_API int tern_host_unwatch_fd(tern_host *h, int fd);
 /* Hold and release the host, to call the stack's own API (tern_tcp_*,
  * tern_stack_*) from a thread other than the loop's. The socket API does
  * this itself. */

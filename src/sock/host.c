@@ -112,6 +112,7 @@ void tern_host_free(tern_host *h)
 		tern_host_join(h);
 	}
 	sock_free_all(h);
+	host_free_watches(h);
 	while (h->timers) {
 		host_timer *t = h->timers;
 		h->timers = t->next;

@@ -4,6 +4,7 @@
  * waits in the kernel, and it takes the lock only while it works. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -42,10 +43,13 @@ static tern_time earliest(tern_host *h)
 }
 
 /* Sleeps until `until` (TERN_TIME_NONE: no timeout) or an event on the
- * link's descriptor or the wake eventfd. */
-static void sleep_until(tern_host *h, tern_time until)
+ * link's descriptor, the wake eventfd or a watched fd; the watched fds'
+ * events go to ready[] (h->ready is not ours: the lock is not held). Returns
+ * how many. */
+static int sleep_until(tern_host *h, tern_time until,
+		       host_ready ready[HOST_READY_MAX])
 {
-	struct epoll_event ev[4];
+	struct epoll_event ev[HOST_READY_MAX];
 	struct timespec ts, *tsp = NULL;
 
 	if (until != TERN_TIME_NONE) {
@@ -55,14 +59,24 @@ static void sleep_until(tern_host *h, tern_time until)
 		ts.tv_nsec = (long)(d % TERN_SEC);
 		tsp = &ts;
 	}
-	int n = epoll_pwait2(h->epfd, ev, 4, tsp, NULL);
+	int n = epoll_pwait2(h->epfd, ev, HOST_READY_MAX, tsp, NULL);
+	int nready = 0;
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.fd == h->wakefd) {
+		int fd = ev[i].data.fd;
+		if (fd == h->wakefd) {
 			uint64_t v;
 			ssize_t r = read(h->wakefd, &v, sizeof(v));
 			(void)r;
+		} else if (fd != tern_link_fd(h->link)) {
+			unsigned e = ev[i].events;
+			ready[nready++] = (host_ready){
+				fd, ((e & (EPOLLIN | EPOLLHUP | EPOLLERR))
+					     ? TERN_FD_IN
+					     : 0) |
+					    ((e & EPOLLOUT) ? TERN_FD_OUT : 0)};
 		}
 	}
+	return nready;
 }
 
 /* One round with the lock held: input, timers, and tell waiters. */
@@ -100,9 +114,13 @@ int loop_run(tern_host *h)
 			continue; /* due already: no sleep */
 		h->wake_at = next;
 		tern_host_unlock(h);
-		sleep_until(h, next);
+		host_ready ready[HOST_READY_MAX];
+		int n = sleep_until(h, next, ready);
 		tern_host_lock(h);
 		h->wake_at = 0; /* awake: nobody needs to wake us */
+		memcpy(h->ready, ready, (size_t)n * sizeof(ready[0]));
+		h->nready = n;
+		host_run_watches(h);
 	}
 	h->running = false;
 	atomic_store(&h->stop, false);	/* the host may run again */

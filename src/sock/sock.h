@@ -15,6 +15,23 @@ typedef struct host_timer {
 	struct host_timer *next;
 } host_timer;
 
+/* A descriptor the loop watches for the application (tern_host_watch_fd). */
+typedef struct host_watch {
+	int fd;
+	unsigned events;
+	tern_fd_fn fn;
+	void *arg;
+	struct host_watch *next;
+} host_watch;
+
+/* Events epoll reported while the loop slept without the lock; run once
+ * it holds the lock again. */
+#define HOST_READY_MAX 32
+typedef struct host_ready {
+	int fd;
+	unsigned events; /* TERN_FD_* */
+} host_ready;
+
 struct tern_host {
 	tern_stack *stack;
 	tern_link *link;
@@ -38,6 +55,9 @@ struct tern_host {
 	host_timer *timers; /* sorted by (when, seq) */
 	uint64_t timer_seq;
 	tern_sock *socks; /* every open socket */
+	host_watch *watches;
+	host_ready ready[HOST_READY_MAX];
+	int nready;
 };
 
 struct tern_sock {
@@ -63,6 +83,11 @@ void host_signal(tern_host *h);
 void host_after_call(tern_host *h);
 tern_time host_timers_deadline(const tern_host *h);
 void host_run_timers(tern_host *h, tern_time now);
+
+/* watch.c */
+/* Calls the watchers of the fds in h->ready (the host held). */
+void host_run_watches(tern_host *h);
+void host_free_watches(tern_host *h);
 
 /* loop.c */
 int loop_run(tern_host *h);

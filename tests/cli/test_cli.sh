@@ -368,6 +368,69 @@ expect_ok scenario run fin-wait-2-timeout --sysctl-file "$good"
 expect_ok scenario help
 grep -q -- '--sysctl KEY=VALUE' "$out" || fail "scenario help: no --sysctl"
 
+# ---- stat and --control ----
+
+expect_refused 2 'which tern\? \(--control PATH\)' stat
+expect_refused 2 "unknown option '-x'" stat --control "$work/ctl" -x
+expect_refused 2 '--control needs a value' stat --control
+expect_refused 2 '--history needs a value' stat --control "$work/ctl" --history
+expect_refused 2 'too long' stat --control "$work/$(printf 'x%.0s' $(seq 120))"
+expect_refused 1 "--control $work/none: cannot connect: No such file" \
+  stat --control "$work/none"
+expect_ok stat help
+grep -q -- '--history FILE' "$out" || fail "stat help: no --history"
+echo not a socket >"$work/plain"
+expect_refused 2 "'$work/plain' exists and is not a socket" \
+  serve --tun tern9 --addr 10.9.0.2/24 --port 80 --app echo --control "$work/plain"
+expect_refused 2 "the path must have 1 to 107" \
+  connect --tun tern9 --addr 10.9.0.2/24 --to 10.9.0.1:80 --control "$work/$(printf 'x%.0s' $(seq 120))"
+
+# A stand-in for a running tern: answers each `stats` with the next of
+# these bodies (the shape tern_stats_json writes), so that the nstat-style
+# listing is checked without root.
+fake_control() { # PATH BODY...
+  python3 - "$@" <<'PY' &
+import os, socket, sys
+path, bodies = sys.argv[1], sys.argv[2:]
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen(4)
+for body in bodies:
+    c, _ = s.accept()
+    req = c.makefile().readline()
+    c.sendall(("OK\n" + body + "\n" if req == "stats\n" else "ERR no\n").encode())
+    c.close()
+os.unlink(path)
+PY
+  fake_pid=$!
+  for _ in $(seq 50); do [ -S "$1" ] && break; sleep 0.1; done
+}
+b1='{"counters":{"TcpInSegs":10,"TcpPassiveOpens":1},"drops":{"tcp_bad_checksum":2},"link":{"offload":true,"rx_frames":10,"tx_frames":0}}'
+b2='{"counters":{"TcpInSegs":25,"TcpPassiveOpens":1},"drops":{"tcp_bad_checksum":3},"link":{"offload":true,"rx_frames":30,"tx_frames":0}}'
+hist=$work/hist
+fake_control "$work/fake" "$b1" "$b2" "$b2" "$b2" "$b2" "$b1"
+expect_ok stat --control "$work/fake" --history "$hist"
+[ "$(head -n 1 "$out")" = "#tern" ] || fail "stat: no #tern header"
+grep -qE '^TcpInSegs +10 +0\.0$' "$out" || fail "stat, first call: TcpInSegs not 10"
+grep -qE '^TernDrop_tcp_bad_checksum +2 ' "$out" || fail "stat: no drop reason counter"
+grep -qE '^TernLink_rx_frames +10 ' "$out" || fail "stat: no link counter"
+grep -q 'TernLink_tx_frames' "$out" && fail "stat: a zero counter shown without -z"
+expect_ok stat --control "$work/fake" --history "$hist"
+grep -qE '^TcpInSegs +15 ' "$out" || fail "stat, second call: TcpInSegs delta not 15"
+grep -qE '^TernDrop_tcp_bad_checksum +1 ' "$out" || fail "stat: drop delta not 1"
+grep -q 'TcpPassiveOpens' "$out" && fail "stat: an unchanged counter shown"
+expect_ok stat --control "$work/fake" --history "$hist" -a
+grep -qE '^TcpInSegs +25 ' "$out" || fail "stat -a: TcpInSegs not 25"
+grep -qE '^TcpPassiveOpens +1 ' "$out" || fail "stat -a: TcpPassiveOpens missing"
+expect_ok stat --control "$work/fake" --history "$hist" -z
+grep -qE '^TcpInSegs +0 ' "$out" || fail "stat -z: TcpInSegs delta not 0"
+grep -qE '^TcpOutRsts +0 ' "$out" || fail "stat -z: zero counters not shown"
+expect_ok stat --control "$work/fake" --history "$hist" -r
+grep -qE '^TcpInSegs +25 ' "$out" || fail "stat -r: not from zero"
+expect_ok stat --control "$work/fake" --json
+[ "$(cat "$out")" = "$b1" ] || fail "stat --json: not the raw JSON"
+wait "$fake_pid"
+
 # ---- the command itself ----
 
 run
@@ -378,6 +441,7 @@ expect_ok help
 grep -q '^usage: tern COMMAND' "$out" || fail "tern help: no usage on stdout"
 grep -q 'scenario run NAME' "$out" || fail "tern help: does not mention scenario run"
 grep -q 'sysctl -a' "$out" || fail "tern help: does not mention sysctl"
+grep -q 'stat --control PATH' "$out" || fail "tern help: does not mention stat"
 expect_ok --help
 expect_ok scenario help
 grep -q -- '--loss P' "$out" || fail "tern scenario help: no options"
