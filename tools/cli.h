@@ -13,6 +13,12 @@ int cmd_serve(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 int cmd_sysctl(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
+int cmd_ss(int argc, char **argv);
+
+/* One request to a control socket (a line under 255 bytes); the body
+ * of an OK response (malloc'ed), or NULL with the reason printed
+ * (cmd_stat.c). */
+char *cli_control_query(const char *path, const char *request);
 
 /* Argument helpers: each prints the reason and returns false on a bad
  * value. `what` names the option in messages (cli_parse_u64: NULL for

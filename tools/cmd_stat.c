@@ -32,7 +32,7 @@ typedef struct table {
 
 /* The whole response must come within this. */
 #define QUERY_TIMEOUT_MS 5000
-#define RESPONSE_MAX (1 << 20)
+#define RESPONSE_MAX (16 << 20) /* ss: CONTROL_SS_MAX lines */
 
 static void usage(FILE *out)
 {
@@ -140,12 +140,10 @@ static char *read_all(int fd, const char *path)
 	return NULL;
 }
 
-/* One request; the body of an OK response (malloc'ed), or NULL with the
- * reason printed. */
-static char *query(const char *path, const char *request)
+char *cli_control_query(const char *path, const char *request)
 {
 	int fd = connect_to(path);
-	char line[64];
+	char line[256];
 	char *resp = NULL;
 
 	if (fd < 0)
@@ -429,7 +427,7 @@ int cmd_stat(int argc, char **argv)
 	int rc = parse_stat(&o, argc, argv);
 	if (rc)
 		return rc;
-	char *json = query(o.control, "stats");
+	char *json = cli_control_query(o.control, "stats");
 	if (!json)
 		return 1;
 	if (o.json) {

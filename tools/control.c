@@ -51,12 +51,134 @@ static char *answer_stats(tern_host *h, tern_link *device)
 	return out;
 }
 
+typedef struct ss_out {
+	FILE *f;
+	tern_time now;
+	const char *cc;
+	size_t n;
+} ss_out;
+
+static void ss_timer(FILE *f, const tern_conn_view *v, tern_time now)
+{
+	static const char *const names[] = {"off", "on", "keepalive",
+					    "timewait", "persist"};
+	tern_time left = v->timer_expires == TERN_TIME_NONE ? 0
+			 : v->timer_expires > now ? v->timer_expires - now
+						  : 0;
+
+	fprintf(f, " timer=%s expires_ms=%llu timer_count=%u", names[v->timer],
+		(unsigned long long)(left / TERN_MSEC), v->timer_count);
+}
+
+/* The figures of ss -i, for a connection (a record has none). */
+static void ss_info(FILE *f, const tern_tcp_info *i, const char *cc)
+{
+	fprintf(f,
+		" cc=%s rtt_us=%llu rttvar_us=%llu rto_us=%llu mss=%u "
+		"cwnd=%u ssthresh=%u bytes_acked=%llu bytes_received=%llu "
+		"retrans=%u total_retrans=%llu snd_buf=%u/%u rcv_buf=%u/%u",
+		cc, (unsigned long long)(i->srtt / TERN_USEC),
+		(unsigned long long)(i->rttvar / TERN_USEC),
+		(unsigned long long)(i->rto / TERN_USEC), i->mss, i->cwnd,
+		i->ssthresh, (unsigned long long)i->bytes_acked,
+		(unsigned long long)i->bytes_received, i->retransmits,
+		(unsigned long long)i->total_retrans, i->snd_buf_used,
+		i->snd_buf_size, i->rcv_buf_used, i->rcv_buf_size);
+}
+
+static void ss_line(const tern_conn_view *v, void *arg)
+{
+	ss_out *o = arg;
+	char la[16], ra[16];
+
+	if (o->n++ >= CONTROL_SS_MAX)
+		return;
+	tern_addr_format(v->info.local.addr, la, sizeof(la));
+	tern_addr_format(v->info.remote.addr, ra, sizeof(ra));
+	fprintf(o->f, "id=%llu state=%s local=%s:%u remote=%s:%u",
+		(unsigned long long)v->info.conn_id,
+		tern_tcp_state_name(v->info.state), la, v->info.local.port, ra,
+		v->info.remote.port);
+	fprintf(o->f, " recvq=%u sendq=%u listener=%d orphan=%d record=%d",
+		v->recv_q, v->send_q, v->listener, v->orphan,
+		v->timewait_record);
+	ss_timer(o->f, v, o->now);
+	if (!v->timewait_record && !v->listener)
+		ss_info(o->f, &v->info, o->cc);
+	fputc('\n', o->f);
+}
+
+/* One line per connection (docs/CONTROL.md); past CONTROL_SS_MAX, a
+ * last line says how many were left out. */
+static char *answer_ss(tern_host *h)
+{
+	tern_stack *s = tern_host_stack(h);
+	char *out = NULL;
+	size_t len;
+	ss_out o = {.now = tern_host_now(h),
+		    .cc = tern_stack_settings(s)->tcp_congestion_control};
+
+	o.f = open_memstream(&out, &len);
+	if (!o.f)
+		return NULL;
+	fputs("OK\n", o.f);
+	tern_stack_conns(s, ss_line, &o);
+	if (o.n > CONTROL_SS_MAX)
+		fprintf(o.f, "truncated=%zu\n", o.n - CONTROL_SS_MAX);
+	if (fclose(o.f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* kill ID...: one line per id, "ID ok" or "ID error REASON". */
+static char *answer_kill(tern_host *h, const char *ids)
+{
+	tern_stack *s = tern_host_stack(h);
+	char *out = NULL, *end;
+	size_t len;
+	FILE *f;
+
+	if (!*ids)
+		return strdup("ERR kill: expected connection ids\n");
+	f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	fputs("OK\n", f);
+	for (const char *p = ids; *p;) {
+		errno = 0;
+		unsigned long long id = strtoull(p, &end, 10);
+		if (end == p || errno || (*end && *end != ' ') || *p == '-') {
+			fclose(f);
+			free(out);
+			return strdup("ERR kill: expected connection ids\n");
+		}
+		int err = tern_stack_abort_conn(s, id, tern_host_now(h));
+		if (err)
+			fprintf(f, "%llu error %s\n", id, tern_strerror(err));
+		else
+			fprintf(f, "%llu ok\n", id);
+		for (p = end; *p == ' '; p++)
+			;
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 char *control_answer(tern_host *h, tern_link *device, const char *request)
 {
 	char *out;
 
 	if (strcmp(request, "stats") == 0)
 		return answer_stats(h, device);
+	if (strcmp(request, "ss") == 0)
+		return answer_ss(h);
+	if (strncmp(request, "kill ", 5) == 0)
+		return answer_kill(h, request + 5);
 	if (strcmp(request, "ping") == 0)
 		return strdup("OK\npong\n");
 	/* Quote no more than a line's worth of what the client sent. */

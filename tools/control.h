@@ -14,6 +14,9 @@
 #define CONTROL_REQUEST_MAX 256
 #define CONTROL_REQUEST_TIMEOUT (1 * TERN_SEC)
 #define CONTROL_RESPONSE_TIMEOUT (5 * TERN_SEC)
+/* `ss` lists at most this many connections (about 300 bytes each):
+ * the loop stops for one walk of them, a few milliseconds. */
+#define CONTROL_SS_MAX 16384
 
 typedef struct control control;
 

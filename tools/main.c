@@ -28,11 +28,15 @@ static void usage(FILE *out)
 		"  stat --control PATH [-a] [-z] [-r] [--json]\n"
 		"                              a running tern's counters, as "
 		"nstat shows Linux's\n"
+		"  ss --control PATH [-tanloisHK] [FILTER]\n"
+		"                              its connections, as ss "
+		"lists Linux's\n"
 		"  help                        this text\n"
 		"\n"
 		"scenario run, serve and connect take --sysctl KEY=VALUE and "
 		"--sysctl-file FILE;\n"
-		"serve and connect take --control PATH (for tern stat).\n"
+		"serve and connect take --control PATH (for tern stat and tern "
+		"ss).\n"
 		"Run 'tern COMMAND help' for the options of a command.\n");
 }
 
@@ -124,6 +128,8 @@ int main(int argc, char **argv)
 		return cmd_sysctl(argc - 1, argv + 1);
 	if (strcmp(cmd, "stat") == 0)
 		return cmd_stat(argc - 1, argv + 1);
+	if (strcmp(cmd, "ss") == 0)
+		return cmd_ss(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "-h") == 0) {
 		usage(stdout);

@@ -311,6 +311,53 @@ enum {
 TERN_API int tern_tcp_info_get(const tern_conn *conn, tern_tcp_info *out);
 TERN_API int tern_tcp_state(const tern_conn *conn);
 
+/* ---- every connection of a stack, as `ss` lists them ---- */
+
+/* The timer `ss -o` shows, with the codes of Linux's /proc/net/tcp:
+ * retransmission (also SYN, SYN+ACK), keepalive, TIME_WAIT or an
+ * orphaned FIN_WAIT_2's end, zero-window probe. A delayed ACK is not
+ * shown, as Linux does not. */
+enum {
+	TERN_TIMER_OFF = 0,
+	TERN_TIMER_ON = 1,
+	TERN_TIMER_KEEPALIVE = 2,
+	TERN_TIMER_TIMEWAIT = 3,
+	TERN_TIMER_PERSIST = 4,
+};
+
+typedef struct tern_conn_view {
+	/* state, local, remote and conn_id always; for a TIME_WAIT record
+	 * (an orphan in TIME_WAIT is no connection any more) the rest is 0 */
+	tern_tcp_info info;
+	bool listener;
+	bool timewait_record;
+	bool orphan;		 /* the application has closed it */
+	int timer;		 /* TERN_TIMER_* */
+	tern_time timer_expires; /* when it fires; TERN_TIME_NONE if off */
+	uint32_t timer_count;	 /* retransmissions or unanswered probes */
+	/* As ss: a listener's accept queue and backlog; otherwise the bytes
+	 * received and not read, and those sent and not acknowledged or not
+	 * sent yet. */
+	uint32_t recv_q, send_q;
+} tern_conn_view;
+
+typedef void (*tern_conn_view_fn)(const tern_conn_view *view, void *arg);
+
+/* Calls fn once for each connection in any state but CLOSED (listeners,
+ * their SYN_RECEIVED and unaccepted children, orphans) and each
+ * TIME_WAIT record, in no set order. fn must not change the stack.
+ * Returns the count. O(connections + records). */
+TERN_API size_t tern_stack_conns(tern_stack *stack, tern_conn_view_fn fn,
+				 void *arg);
+/* `ss -K`: the connection whose conn_id is id is reset, as by
+ * tern_tcp_abort (RST where the peer holds state), but a handle the
+ * application still holds stays valid: it reads RESET and must be
+ * closed as usual. A TIME_WAIT record just ends, silently (Linux's
+ * tcp_abort() since 6.0). Errors: NOENT (no such id), INVAL (a
+ * listener: close it instead). */
+TERN_API int tern_stack_abort_conn(tern_stack *stack, uint64_t id,
+				   tern_time now);
+
 #ifdef __cplusplus
 }
 #endif

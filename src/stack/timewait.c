@@ -344,3 +344,38 @@ tern_time timewait_next_deadline(const tern_stack *s)
 {
 	return s->tw.head ? join(rec(s, s->tw.head)->expires) : TERN_TIME_NONE;
 }
+
+/* ---- for ss ---- */
+
+size_t timewait_views(tern_stack *s, tern_conn_view_fn fn, void *arg)
+{
+	size_t n = 0;
+
+	for (uint32_t i = s->tw.head; i; i = rec(s, i)->next, n++) {
+		const timewait_rec *r = rec(s, i);
+		tern_conn_view v = {
+			.timewait_record = true,
+			.orphan = true,
+			.timer = TERN_TIMER_TIMEWAIT,
+			.timer_expires = join(r->expires),
+		};
+		v.info.state = TERN_TCP_TIME_WAIT;
+		v.info.local = rec_local(r);
+		v.info.remote = rec_remote(r);
+		v.info.conn_id = join(r->id);
+		v.info.next_timer = v.timer_expires;
+		fn(&v, arg);
+	}
+	return n;
+}
+
+/* A walk of the list: ss -K is rare, and records carry no id index. */
+bool timewait_end_id(tern_stack *s, uint64_t id, tern_time now)
+{
+	for (uint32_t i = s->tw.head; i; i = rec(s, i)->next)
+		if (join(rec(s, i)->id) == id) {
+			rec_end(s, i, "kill", now);
+			return true;
+		}
+	return false;
+}

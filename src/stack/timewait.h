@@ -53,6 +53,10 @@ bool timewait_reuse(tern_stack *s, const tern_endpoint *local,
 void timewait_expire(tern_stack *s, tern_time now);
 tern_time timewait_next_deadline(const tern_stack *s);
 void timewait_free(tern_stack *s);
+/* Each record as a view (tern_stack_conns); returns the count. */
+size_t timewait_views(tern_stack *s, tern_conn_view_fn fn, void *arg);
+/* Ends the record of connection id (ss -K): true if there was one. */
+bool timewait_end_id(tern_stack *s, uint64_t id, tern_time now);
 
 /* RFC 1122 4.2.2.13 (a): a new incarnation's ISN lies beyond what the
  * old one sent (Linux: tw_snd_nxt + 65535 + 2). */

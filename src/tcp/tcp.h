@@ -204,6 +204,7 @@ int tcp_shutdown(tcp_tcb *t, int how, tern_time now);
 /* CLOSE and ABORT. tcp_close marks the TCB orphaned. */
 int tcp_close(tcp_tcb *t, tern_time now);
 int tcp_abort(tcp_tcb *t, tern_time now);
+int tcp_kill(tcp_tcb *t, tern_time now);
 /* Into CLOSED without a word to the peer (a listener's half-open child
  * when the listener goes). */
 void tcp_drop(tcp_tcb *t, const char *cause, tern_time now);

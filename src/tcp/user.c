@@ -153,6 +153,18 @@ int tcp_abort(tcp_tcb *t, tern_time now)
 	return abort_conn(t, peer_needs_rst(t->state), now);
 }
 
+/* ss -K: as ABORT, but the application may still hold the connection,
+ * so it is not released: it reads RESET, as after a RST received. */
+int tcp_kill(tcp_tcb *t, tern_time now)
+{
+	if (t->state == TERN_TCP_CLOSED)
+		return 0;
+	if (peer_needs_rst(t->state))
+		out_rst(t, snd_ctl_seq(t), true, now);
+	tcp_enter_closed(t, "kill", TERN_ERR_RESET, now);
+	return 0;
+}
+
 /* CLOSE. With unread data it resets instead, in every state in which the
  * peer is still there (RFC 2525 2.17; Linux's tcp_close). */
 int tcp_close(tcp_tcb *t, tern_time now)

@@ -375,6 +375,17 @@ expect_refused 2 "unknown option '-x'" stat --control "$work/ctl" -x
 expect_refused 2 '--control needs a value' stat --control
 expect_refused 2 '--history needs a value' stat --control "$work/ctl" --history
 expect_refused 2 'too long' stat --control "$work/$(printf 'x%.0s' $(seq 120))"
+# tern ss: bad options and filters are refused before any connection
+expect_refused 2 "ss: which tern" ss -t
+expect_refused 2 "option '-u' is not supported" ss --control "$work/ctl" -tu
+expect_refused 2 "unknown option '--udp'" ss --control "$work/ctl" --udp
+expect_refused 2 "unknown state 'bogus'" ss --control "$work/ctl" state bogus
+expect_refused 2 "dport: expected = or !=" ss --control "$work/ctl" dport 80
+expect_refused 2 "dport: expected :PORT" ss --control "$work/ctl" dport = 80
+expect_refused 2 "src: expected ADDR" ss --control "$work/ctl" src 300.1.1.1
+expect_refused 2 "'or' is not supported" ss --control "$work/ctl" \
+  state established or state time-wait
+expect_refused 2 "unknown filter 'foo'" ss --control "$work/ctl" foo
 expect_refused 1 "--control $work/none: cannot connect: No such file" \
   stat --control "$work/none"
 expect_ok stat help
