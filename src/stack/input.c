@@ -151,16 +151,16 @@ tern_conn *listener_child(tern_conn *l, const tern_endpoint *local,
  * (tcp_syn_flood_action). Returns true if it is to get a cookie, false
  * to go on; *dropped when it went. */
 static bool syn_queue_full(tern_conn *l, const tern_endpoint *local,
-			   const tern_endpoint *remote, tern_time now,
-			   bool *dropped)
+			   const tern_endpoint *remote, tcp_seq tw_isn,
+			   tern_time now, bool *dropped)
 {
 	tern_stack *s = l->stack;
 
 	*dropped = false;
 	/* a SYN that ended a TIME_WAIT (RFC 6191) is a proven peer: it
 	 * skips the queue's bound and cookies, as in Linux (`isn` set) */
-	if (s->tw_isn || (s->cfg.tcp_syncookies != 2 &&
-			  l->nchildren < s->cfg.tcp_max_syn_backlog))
+	if (tw_isn || (s->cfg.tcp_syncookies != 2 &&
+		       l->nchildren < s->cfg.tcp_max_syn_backlog))
 		return false;
 	if (s->cfg.tcp_syncookies) {
 		s->stats.counters[TERN_CTR_TCP_REQQ_FULL_COOKIES]++;
@@ -179,11 +179,11 @@ static bool syn_queue_full(tern_conn *l, const tern_endpoint *local,
  * (the peer retries). */
 static void listen_syn(tern_conn *l, const tern_endpoint *local,
 		       const tern_endpoint *remote, const tern_tcp_hdr *h,
-		       tern_time now)
+		       tcp_seq tw_isn, tern_time now)
 {
 	tern_stack *s = l->stack;
 	bool dropped;
-	bool cookie = syn_queue_full(l, local, remote, now, &dropped);
+	bool cookie = syn_queue_full(l, local, remote, tw_isn, now, &dropped);
 
 	if (dropped || listener_overflow(l, local, remote, now))
 		return;
@@ -194,7 +194,7 @@ static void listen_syn(tern_conn *l, const tern_endpoint *local,
 	tern_conn *c = listener_child(l, local, remote, now);
 	if (!c)
 		return;
-	tcp_seq isn = s->tw_isn ? s->tw_isn : stack_isn(s, local, remote, now);
+	tcp_seq isn = tw_isn ? tw_isn : stack_isn(s, local, remote, now);
 	tcp_input_listen_syn(&c->tcb, h, isn, now);
 	conn_sync_timer(c);
 }
@@ -204,7 +204,7 @@ static void listen_syn(tern_conn *l, const tern_endpoint *local,
  * SYN or RST, tcp_v4_cookie_check). */
 static void input_listen(tern_conn *l, const tern_endpoint *local,
 			 const tern_endpoint *remote, const tern_tcp_hdr *h,
-			 tern_time now)
+			 tcp_seq tw_isn, tern_time now)
 {
 	tern_stack *s = l->stack;
 	tcp_seg rst;
@@ -221,7 +221,7 @@ static void input_listen(tern_conn *l, const tern_endpoint *local,
 		if (tcp_reset_for(h, &rst))
 			stack_send_tcp(s, local, remote, &rst, 0, now);
 	} else if (h->flags & TERN_TCP_SYN) {
-		listen_syn(l, local, remote, h, now);
+		listen_syn(l, local, remote, h, tw_isn, now);
 	} else {
 		stack_drop(s, TERN_DROP_TCP_LISTEN_NO_SYN, remote, local, now);
 	}
@@ -241,7 +241,7 @@ static bool accept_queue_full(const tern_conn *c, const tern_tcp_hdr *h)
  * (an orphan's is a record, timewait.c): a SYN that may open a new
  * incarnation, with a listener to take it, ends the wait. */
 static bool time_wait_new_syn(tern_conn *c, const tern_tcp_hdr *h,
-			      tern_time now)
+			      tern_time now, tcp_seq *isn)
 {
 	tern_stack *s = c->stack;
 	tcp_tw tw;
@@ -252,7 +252,7 @@ static bool time_wait_new_syn(tern_conn *c, const tern_tcp_hdr *h,
 	tcp_tw_capture(&tw, &c->tcb, now);
 	if (!tcp_tw_syn_acceptable(&tw, h, &s->cfg))
 		return false;
-	s->tw_isn = timewait_next_isn(tw.snd_nxt);
+	*isn = timewait_next_isn(tw.snd_nxt);
 	tcp_drop(&c->tcb, "rx SYN", now);
 	return true;
 }
@@ -285,12 +285,12 @@ void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip,
 				false, now);
 	tern_conn *c = table_lookup(s, &local, &remote);
 	uint32_t tw = 0;
-	s->tw_isn = 0;
-	if (c && time_wait_new_syn(c, &h, now))
+	tcp_seq tw_isn = 0; /* a SYN that ended a TIME_WAIT: its ISN */
+	if (c && time_wait_new_syn(c, &h, now, &tw_isn))
 		c = NULL; /* its TIME_WAIT ended for this SYN (RFC 6191) */
 	else if (!c)
 		tw = timewait_lookup(s, &local, &remote);
-	if (tw && !timewait_input(s, tw, &h, now, &s->tw_isn)) {
+	if (tw && !timewait_input(s, tw, &h, now, &tw_isn)) {
 		/* the record took it */
 	} else if (c) {
 		if (accept_queue_full(c, &h)) {
@@ -302,7 +302,7 @@ void stack_tcp_input(tern_stack *s, const tern_ipv4_hdr *ip,
 		tcp_input(&c->tcb, &h, now);
 		conn_sync_timer(c);
 	} else if ((c = table_listener(s, local.port)) != NULL) {
-		input_listen(c, &local, &remote, &h, now);
+		input_listen(c, &local, &remote, &h, tw_isn, now);
 	} else {
 		input_closed(s, &local, &remote, &h, now);
 	}

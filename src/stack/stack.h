@@ -106,9 +106,6 @@ struct tern_stack {
 	/* Connections the application closed that are not yet CLOSED or a
 	 * TIME_WAIT record (Linux's orphan count, tcp_max_orphans) */
 	size_t orphans;
-	/* The ISN for a SYN that ended a TIME_WAIT (RFC 6191), 0: none;
-	 * set for the one segment being taken in */
-	tcp_seq tw_isn;
 	ip_reasm reasm; /* IPv4 fragments */
 
 	struct {
