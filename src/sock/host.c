@@ -221,9 +221,14 @@ tern_time host_timers_deadline(const tern_host *h)
 	return h->timers ? h->timers->when : TERN_TIME_NONE;
 }
 
+/* Only the timers set before this round: one that a callback sets again
+ * with no delay runs in the next round, so it cannot hold the loop in
+ * this one (the link, the stack and the watched fds get their turn). */
 void host_run_timers(tern_host *h, tern_time now)
 {
-	while (h->timers && h->timers->when <= now) {
+	uint64_t before = h->timer_seq;
+
+	while (h->timers && h->timers->when <= now && h->timers->seq < before) {
 		host_timer *t = h->timers;
 		h->timers = t->next;
 		t->fn(h, t->arg);

@@ -79,6 +79,37 @@ static int sleep_until(tern_host *h, tern_time until,
 	return nready;
 }
 
+/* Sleeps until `next` (0: only looks), the lock dropped, then serves the
+ * watched fds that became ready. */
+static void sleep_and_watch(tern_host *h, tern_time next)
+{
+	host_ready ready[HOST_READY_MAX];
+
+	h->wake_at = next;
+	tern_host_unlock(h);
+	int n = sleep_until(h, next, ready);
+	tern_host_lock(h);
+	h->wake_at = 0; /* awake: nobody needs to wake us */
+	memcpy(h->ready, ready, (size_t)n * sizeof(ready[0]));
+	h->nready = n;
+	host_run_watches(h);
+}
+
+/* A loop with work always due never sleeps, so it looks at the watched
+ * fds every WATCH_BUSY_POLL: a control socket is answered during a
+ * transfer that keeps the loop busy, at one extra syscall per interval. */
+#define WATCH_BUSY_POLL TERN_MSEC
+
+static bool busy_poll_due(tern_host *h)
+{
+	tern_time now = tern_host_now(h);
+
+	if (now - h->watches_polled < WATCH_BUSY_POLL)
+		return false;
+	h->watches_polled = now;
+	return true;
+}
+
 /* One round with the lock held: input, timers, and tell waiters. */
 static int round_once(tern_host *h, tern_time now)
 {
@@ -110,17 +141,10 @@ int loop_run(tern_host *h)
 		if ((result = round_once(h, h->now)) < 0)
 			break;
 		tern_time next = earliest(h);
-		if (next <= tern_host_now(h))
-			continue; /* due already: no sleep */
-		h->wake_at = next;
-		tern_host_unlock(h);
-		host_ready ready[HOST_READY_MAX];
-		int n = sleep_until(h, next, ready);
-		tern_host_lock(h);
-		h->wake_at = 0; /* awake: nobody needs to wake us */
-		memcpy(h->ready, ready, (size_t)n * sizeof(ready[0]));
-		h->nready = n;
-		host_run_watches(h);
+		if (next > tern_host_now(h))
+			sleep_and_watch(h, next);
+		else if (h->watches && busy_poll_due(h))
+			sleep_and_watch(h, 0); /* due already: just look */
 	}
 	h->running = false;
 	atomic_store(&h->stop, false);	/* the host may run again */

@@ -56,6 +56,7 @@ struct tern_host {
 	uint64_t timer_seq;
 	tern_sock *socks; /* every open socket */
 	host_watch *watches;
+	tern_time watches_polled; /* when a busy loop last looked at them */
 	host_ready ready[HOST_READY_MAX];
 	int nready;
 };

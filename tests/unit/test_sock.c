@@ -281,6 +281,66 @@ static void test_host_timer_and_stop(void **state)
 	assert_true(fired < t0 + 2 * TERN_SEC);
 }
 
+/* A loop that always has work due never sleeps; the fds it watches for
+ * the application are served all the same. A host timer that re-arms
+ * itself with no delay keeps it busy, and once it has run 10000 times
+ * writes a byte to a watched pipe: the byte must reach the watch's
+ * callback (which stops the loop) long before the timer gives up after
+ * two seconds. */
+typedef struct busy {
+	tern_time until;
+	uint64_t rounds, written_at;
+	int wfd;
+	bool watched, gave_up;
+} busy;
+
+static void busy_cb(tern_host *h, void *arg)
+{
+	busy *b = arg;
+
+	if (++b->rounds == 10000) {
+		assert_int_equal(write(b->wfd, "x", 1), 1);
+		b->written_at = b->rounds;
+	}
+	if (tern_host_now(h) > b->until) {
+		b->gave_up = true;
+		tern_host_stop(h);
+		return;
+	}
+	assert_int_equal(tern_host_after(h, 0, busy_cb, b), 0);
+}
+
+static void busy_watch_cb(tern_host *h, int fd, unsigned events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	((busy *)arg)->watched = true;
+	tern_host_stop(h);
+}
+
+static void test_watch_served_while_busy(void **state)
+{
+	pair *p = *state;
+	busy b = {.until = tern_host_now(p->a) + 2 * TERN_SEC};
+	int fds[2];
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(
+		tern_host_watch_fd(p->a, fds[0], TERN_FD_IN, busy_watch_cb, &b),
+		0);
+	b.wfd = fds[1];
+	assert_int_equal(tern_host_after(p->a, 0, busy_cb, &b), 0);
+	assert_int_equal(tern_host_run(p->a), 0);
+	print_message("busy rounds after the write, before the watch ran: "
+		      "%llu\n",
+		      (unsigned long long)(b.rounds - b.written_at));
+	assert_true(b.watched);
+	assert_false(b.gave_up);
+	assert_int_equal(tern_host_unwatch_fd(p->a, fds[0]), 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static void nap(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -338,6 +398,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_timer_and_stop, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_idle_loops_do_not_spin,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_served_while_busy,
 						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
