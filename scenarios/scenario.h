@@ -24,6 +24,7 @@ typedef struct scn_params {
 	tern_time delay;  /* one-way delay; 0: the scenario's default */
 	const char *json; /* JSON Lines trace file, or NULL */
 	const char *pcap; /* pcap capture (of the client's link) */
+	const tern_rotate *rotate; /* bounds on both files; NULL: none */
 	/* Both stacks' settings (e.g. scn_settings() changed by --sysctl);
 	 * NULL: scn_settings() */
 	const tern_settings *settings;
@@ -161,6 +162,9 @@ size_t scn_states(const scn_run *r, int host, scn_state *out, size_t max);
 uint32_t scn_isn(const scn_run *r, int host, bool *known);
 /* The ISN `host` chose for the connection of event i. */
 uint32_t scn_isn_for(const scn_run *r, int host, size_t i, bool *known);
+/* Which of `host`'s ISNs `isn` is, in the order it chose them: 1 for the
+ * first (named J or K), 2 for the next (J2 or K2), ...; 0 if not one. */
+int scn_isn_ordinal(const scn_run *r, int host, uint32_t isn);
 
 void scn_print_timeline(const scn_run *r, FILE *out);
 

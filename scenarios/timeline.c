@@ -47,8 +47,13 @@ static void seq_text(const scn_run *r, int host, size_t i, uint32_t v,
 {
 	bool known;
 	uint32_t isn = scn_isn_for(r, host, i, &known);
-	const char *name = host == SCN_CLIENT ? "J" : "K";
+	int ord = known ? scn_isn_ordinal(r, host, isn) : 0;
+	char name[8];
 	int32_t off = (int32_t)(v - isn);
+
+	/* Each connection's own ISN has its own name: K, then K2, K3... */
+	snprintf(name, sizeof(name), ord > 1 ? "%s%d" : "%s",
+		 host == SCN_CLIENT ? "J" : "K", ord % 100);
 
 	if (!known || off > (1 << 26) || off < -(1 << 26))
 		snprintf(buf, size, "%u", v);
@@ -194,7 +199,8 @@ static void print_header(const scn_run *r, FILE *out)
 		SCN_PORT, (double)delay / TERN_MSEC, r->params.loss * 100,
 		(unsigned long long)r->params.seed);
 	fprintf(out, "J and K are the client's and server's initial sequence "
-		     "numbers; seq and ack are shown from them.\n\n");
+		     "numbers (J2, K2... those of later connections);\n"
+		     "seq and ack are shown from them.\n\n");
 	line l = {{0}, 0, 0};
 	add(&l, "    time s  client");
 	pad_to(&l, 12 + COL_STATE + COL_MID / 2 - 4);

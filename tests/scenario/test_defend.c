@@ -5,6 +5,8 @@
  * spoofed half-open connections time out (tcp_syncookies = 0). The
  * server sends one SYN+ACK retransmission (tcp_synack_retries = 1), so
  * those go 1 + 2 = 3 s after their SYN. One-way delay 10 ms. */
+#include <stdlib.h>
+
 #include "catalogue.h"
 #include "scenario_expect.h"
 #include "stack/stack.h"
@@ -175,11 +177,38 @@ static void test_syn_flood_without_cookies(void **state)
 	xdone(r, ok);
 }
 
+/* The timeline names each connection's ISN apart: the server's for the
+ * genuine client is K, those for the four forged SYNs K2 to K5 (they are
+ * four other numbers, not K). */
+static void test_syn_flood_timeline_names_each_isn(void **state)
+{
+	(void)state;
+	scn_run *r = xrun("syn-flood");
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+
+	assert_non_null(out);
+	scn_print_timeline(r, out);
+	assert_int_equal(fclose(out), 0);
+	assert_non_null(strstr(text, "SYN+ACK seq=K ack=J+1 "));
+	assert_null(strstr(text, "seq=K ack=1000001"));
+	for (int i = 1; i <= 4; i++) {
+		char want[48];
+		snprintf(want, sizeof(want), "SYN+ACK seq=K%d ack=%d000001 ",
+			 i + 1, i);
+		assert_non_null(strstr(text, want));
+	}
+	free(text);
+	scn_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syn_flood),
 		cmocka_unit_test(test_syn_flood_without_cookies),
+		cmocka_unit_test(test_syn_flood_timeline_names_each_isn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
