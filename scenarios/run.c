@@ -272,8 +272,9 @@ static int make_network(scn_run *r)
 			return TERN_ERR_NOMEM;
 	}
 	if (r->params.pcap) {
-		tern_link *p = tern_pcap_wrap(r->link[0], r->params.pcap,
-					      TERN_PCAP_LINKTYPE_IPV4, &err);
+		tern_link *p = tern_pcap_wrap_rotating(
+			r->link[0], r->params.pcap, TERN_PCAP_LINKTYPE_IPV4,
+			r->params.rotate, &err);
 		if (!p)
 			return err;
 		r->link[0] = p;
@@ -289,7 +290,8 @@ static int setup(scn_run *r)
 	if (!r->sim)
 		return TERN_ERR_NOMEM;
 	if (r->params.json) {
-		r->json = tern_trace_json_open(r->params.json, 0, &err);
+		r->json = tern_trace_json_open_rotating(r->params.json, 0,
+							r->params.rotate, &err);
 		if (!r->json)
 			return err;
 	}

@@ -1,5 +1,6 @@
 /* tern scenario list | run NAME [--seed N] [--json FILE] [--pcap FILE]
  *                              [--loss P] [--delay MS]
+ *                              [--rotate-size SIZE] [--rotate-keep N]
  *                              [--sysctl KEY=VALUE] [--sysctl-file FILE] */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@ static void usage(FILE *out)
 		"       tern scenario run NAME [--seed N] [--json FILE] "
 		"[--pcap FILE]\n"
 		"                             [--loss P] [--delay MS]\n"
+		"                             [--rotate-size SIZE] "
+		"[--rotate-keep N]\n"
 		"                             [--sysctl KEY=VALUE] "
 		"[--sysctl-file FILE]\n"
 		"\n"
@@ -27,12 +30,12 @@ static void usage(FILE *out)
 		"0%%-100%%)\n"
 		"  --delay MS   one-way delay in milliseconds (default: the "
 		"scenario's)\n"
-		"%s"
+		"%s%s"
 		"  (the settings start as the scenarios' own: RFC 9293's TCP, "
 		"without window\n"
 		"  scaling, timestamps or SACK, with Reno; 'tern sysctl' "
 		"shows Linux's defaults)\n",
-		cli_sysctl_usage);
+		cli_rotate_usage, cli_sysctl_usage);
 }
 
 static int list(void)
@@ -96,15 +99,17 @@ static bool has_value(const char *opt, const char *val)
 
 /* One option and its value (NULL: none followed); false, with the reason
  * printed, on a bad one. --sysctl and --sysctl-file change set, which
- * starts as the scenarios' own settings. */
+ * starts as the scenarios' own settings; --rotate-* change rot. */
 static bool parse_opt(const char *opt, const char *val, scn_params *p,
-		      tern_settings *set)
+		      tern_settings *set, tern_rotate *rot)
 {
 	int r = cli_sysctl_opt(set, opt, val);
 	if (r != 0) {
 		p->settings = set;
 		return r > 0;
 	}
+	if ((r = cli_rotate_opt(rot, opt, val)) != 0)
+		return r > 0;
 	if (strcmp(opt, "--seed") == 0)
 		return has_value(opt, val) &&
 		       cli_parse_u64(opt, val, UINT64_MAX, &p->seed);
@@ -122,20 +127,19 @@ static bool parse_opt(const char *opt, const char *val, scn_params *p,
 
 /* Options after NAME; false (with the reason printed) on a bad one. */
 static bool parse_run_opts(int argc, char **argv, scn_params *p,
-			   tern_settings *set)
+			   tern_settings *set, tern_rotate *rot)
 {
 	scn_settings(set);
 	for (int i = 0; i < argc; i += 2)
 		if (!parse_opt(argv[i], i + 1 < argc ? argv[i + 1] : NULL, p,
-			       set))
+			       set, rot))
 			return false;
+	*rot = cli_rotate(rot);
+	p->rotate = rot;
 	if (p->settings && !cli_sysctl_check(p->settings))
 		return false;
-	if (p->json && p->pcap && strcmp(p->json, p->pcap) == 0) {
-		cli_error("--json and --pcap both name '%s'", p->json);
-		return false;
-	}
-	return true;
+	return cli_outputs_apart((const char *const[]){"--json", "--pcap"},
+				 (const char *const[]){p->json, p->pcap}, 2);
 }
 
 /* The directory a path's file would be created in. */
@@ -194,6 +198,7 @@ static int run(int argc, char **argv)
 {
 	scn_params p = {.seed = 1};
 	tern_settings set;
+	tern_rotate rot = {0};
 
 	if (argc < 1) {
 		cli_error("scenario run: which scenario? ('tern scenario "
@@ -213,7 +218,7 @@ static int run(int argc, char **argv)
 			  argv[0]);
 		return 2;
 	}
-	if (!parse_run_opts(argc - 1, argv + 1, &p, &set))
+	if (!parse_run_opts(argc - 1, argv + 1, &p, &set, &rot))
 		return 2;
 	if (!outputs_writable(&p))
 		return 1;

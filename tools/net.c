@@ -47,7 +47,9 @@ static const char device_usage[] =
 	"                      lacks them; never used on the wire with\n"
 	"                      impairments, which act on plain frames)\n"
 	"  --pcap FILE         capture everything sent and received\n"
-	"  --json FILE         JSON Lines trace of the stack\n"
+	"  --json FILE         JSON Lines trace of the stack\n";
+
+static const char other_usage[] =
 	"  --stats FILE        the counters, as JSON, at exit\n"
 	"  --control PATH      a control socket for `tern stat` "
 	"(docs/CONTROL.md)\n"
@@ -57,9 +59,10 @@ static const char device_usage[] =
 
 const char *net_opts_usage(void)
 {
-	static char text[2048];
+	static char text[4096];
 
-	snprintf(text, sizeof(text), "%s%s", device_usage, cli_sysctl_usage);
+	snprintf(text, sizeof(text), "%s%s%s%s", device_usage, cli_rotate_usage,
+		 other_usage, cli_sysctl_usage);
 	return text;
 }
 
@@ -194,11 +197,12 @@ int net_opt(net_opts *o, int argc, char **argv, int *i)
 	const char *opt = argv[*i];
 	const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
 	static const char *const known[] = {
-		"--tun",    "--tap",	     "--addr",	  "--gateway",
-		"--mtu",    "--pcap",	     "--json",	  "--loss",
-		"--dup",    "--reorder",     "--corrupt", "--delay",
-		"--jitter", "--seed",	     "--stats",	  "--offload",
-		"--sysctl", "--sysctl-file", "--control",
+		"--tun",	 "--tap",	  "--addr",    "--gateway",
+		"--mtu",	 "--pcap",	  "--json",    "--loss",
+		"--dup",	 "--reorder",	  "--corrupt", "--delay",
+		"--jitter",	 "--seed",	  "--stats",   "--offload",
+		"--sysctl",	 "--sysctl-file", "--control", "--rotate-size",
+		"--rotate-keep",
 	};
 	bool ours = false;
 
@@ -213,6 +217,8 @@ int net_opt(net_opts *o, int argc, char **argv, int *i)
 	*i += 1;
 	if (strncmp(opt, "--sysctl", 8) == 0)
 		return settings_opt(o, opt, val);
+	if (strncmp(opt, "--rotate-", 9) == 0)
+		return cli_rotate_opt(&o->rotate, opt, val);
 	if (strcmp(opt, "--control") == 0) {
 		o->control = val;
 		return 1;
@@ -239,6 +245,10 @@ bool net_opts_check(const net_opts *o)
 		return false;
 	}
 	if (o->control && !control_path_check(o->control))
+		return false;
+	if (!cli_outputs_apart(
+		    (const char *const[]){"--json", "--pcap", "--stats"},
+		    (const char *const[]){o->json, o->pcap, o->stats}, 3))
 		return false;
 	return !o->tuned || cli_sysctl_check(&o->settings);
 }
@@ -298,8 +308,9 @@ static tern_link *open_link(net_host *n, const net_opts *o)
 		l = w;
 	}
 	if (o->pcap) {
-		tern_link *w = tern_pcap_wrap(l, o->pcap,
-					      TERN_PCAP_LINKTYPE_IPV4, &err);
+		tern_rotate rot = cli_rotate(&o->rotate);
+		tern_link *w = tern_pcap_wrap_rotating(
+			l, o->pcap, TERN_PCAP_LINKTYPE_IPV4, &rot, &err);
 		if (!w) {
 			cli_error("--pcap: cannot write '%s': %s", o->pcap,
 				  strerror(errno));
@@ -318,8 +329,9 @@ bool net_host_open(net_host *n, const net_opts *o)
 	memset(n, 0, sizeof(*n));
 	if (o->json) {
 		/* "t" in the trace: microseconds since tern started */
-		n->json = tern_trace_json_open(o->json, tern_host_now(NULL),
-					       &err);
+		tern_rotate rot = cli_rotate(&o->rotate);
+		n->json = tern_trace_json_open_rotating(
+			o->json, tern_host_now(NULL), &rot, &err);
 		if (!n->json) {
 			cli_error("--json: cannot write '%s': %s", o->json,
 				  strerror(errno));

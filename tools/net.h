@@ -14,6 +14,7 @@ typedef struct net_opts {
 	uint8_t prefix_len;
 	uint32_t mtu;
 	const char *pcap, *json, *stats;
+	tern_rotate rotate;   /* --rotate-size, --rotate-keep (cli_rotate) */
 	const char *control;  /* the control socket's path */
 	tern_sim_path impair; /* both directions */
 	bool impaired;

@@ -180,9 +180,21 @@ static inline void tern_link_advise(tern_link *link, uint32_t dst,
 TERN_API tern_link *tern_pcap_wrap(tern_link *inner, const char *path,
 				   int linktype, int *err);
 
+/* tern_pcap_wrap with bounds on the file (rot NULL or rot->max_bytes 0:
+ * none), as tern_rotate describes: path is the newest file, each file of
+ * the series begins with the global header and holds whole packets, so
+ * each is a capture on its own. A failed rename or open while rotating
+ * stops the capture (the wrapper keeps forwarding), and tern_pcap_flush
+ * reports it as TERN_ERR_IO. Errors as tern_pcap_wrap's; also
+ * TERN_ERR_INVAL for keep 0 with a limit, and TERN_ERR_IO when a file of
+ * an earlier series cannot be removed. */
+TERN_API tern_link *tern_pcap_wrap_rotating(tern_link *inner, const char *path,
+					    int linktype,
+					    const tern_rotate *rot, int *err);
+
 /* Writes out what is buffered. Returns 0, TERN_ERR_IO if any write to the
- * file has failed (the disk is full, say), or TERN_ERR_INVAL if link is not
- * a pcap wrapper. */
+ * file has failed (the disk is full, say) or a rotation did, or
+ * TERN_ERR_INVAL if link is not a pcap wrapper. */
 TERN_API int tern_pcap_flush(tern_link *link);
 
 /* ---- links on devices and descriptors (Linux) ---- */

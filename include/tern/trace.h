@@ -78,8 +78,20 @@ typedef void (*tern_trace_fn)(void *ctx, const tern_trace_event *ev);
  * its context. */
 typedef struct tern_trace_json tern_trace_json;
 
+/* Creates (or truncates) path: NULL, with *err (when err is not NULL)
+ * TERN_ERR_IO (errno says why) or TERN_ERR_NOMEM, on failure. */
 TERN_API tern_trace_json *tern_trace_json_open(const char *path,
 					       tern_time start, int *err);
+/* tern_trace_json_open with bounds on the file (rot NULL or max_bytes 0:
+ * none), as tern_rotate describes: path is the newest file, every file of
+ * the series holds whole lines. A failed rename or open while rotating
+ * stops the trace, and flush and close report it as TERN_ERR_IO. Also
+ * TERN_ERR_INVAL for keep 0 with a limit, and TERN_ERR_IO when a file of
+ * an earlier series cannot be removed. */
+TERN_API tern_trace_json *tern_trace_json_open_rotating(const char *path,
+							tern_time start,
+							const tern_rotate *rot,
+							int *err);
 TERN_API tern_trace_json *tern_trace_json_stream(FILE *out, tern_time start);
 TERN_API void tern_trace_json_hook(void *writer, const tern_trace_event *ev);
 /* Writes out what is buffered: 0, or TERN_ERR_IO if any write failed. */

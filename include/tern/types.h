@@ -88,6 +88,23 @@ typedef struct tern_allocator {
 	void *ctx;
 } tern_allocator;
 
+/* Bounds on an output file that grows as long as its program runs (a pcap
+ * capture, a JSON Lines trace). Before a record (a packet, a line) that
+ * would take the file past max_bytes, when the file already holds one,
+ * the series rotates: PATH.(keep-1) is removed, PATH.i is renamed
+ * PATH.(i+1), PATH becomes PATH.1, and a new PATH begins (with its own
+ * header). PATH is always the newest file, each file is complete on its
+ * own, and no record is split: a record larger than max_bytes gets a file
+ * of its own. At most `keep` files exist (keep 1: PATH alone, started
+ * again). Opening with a limit removes the files of an earlier series
+ * (PATH.1 to PATH.(keep-1), and PATH.keep onwards up to the first missing
+ * one). max_bytes 0: no limit, PATH alone (keep unused), nothing else
+ * touched. */
+typedef struct tern_rotate {
+	uint64_t max_bytes; /* per file, headers included; 0: no limit */
+	unsigned keep;	    /* files kept, the current one included; >= 1 */
+} tern_rotate;
+
 /* "10.0.0.1" <-> host-order address. Parse returns 0 or TERN_ERR_INVAL. */
 TERN_API int tern_addr_parse(const char *text, uint32_t *addr);
 /* Writes "a.b.c.d" into buf (at least 16 bytes); returns buf. */

@@ -5,13 +5,18 @@
  * from the magic number. Timestamps come from the `now` each frame is sent
  * or delivered with, so a simulated run gives the same file for a seed.
  *
- * Writing goes through struct capture alone, so that a size limit and
- * rotation can be added there without touching the link plumbing.
+ * Writing goes through struct capture, on a file that rotates
+ * (src/util/rotfile.c): with bounds, each file of the series begins with
+ * the global header and holds whole records, so each is a capture that
+ * tcpdump and Wireshark read on its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <tern/link.h>
+
+#include "util/rotfile.h"
 
 #define PCAP_MAGIC_USEC 0xa1b2c3d4u
 #define PCAP_VERSION_MAJOR 2
@@ -32,10 +37,8 @@ struct pcap_record_header {
 
 /* An open capture file. */
 struct capture {
-	FILE *f;
+	rotfile file;
 	uint32_t snaplen;
-	uint64_t bytes; /* written so far, headers included */
-	bool failed;	/* a write failed: stop writing, keep forwarding */
 };
 
 struct pcap_link {
@@ -44,16 +47,8 @@ struct pcap_link {
 	struct capture cap;
 };
 
-static void capture_write(struct capture *cap, const void *p, size_t n)
-{
-	if (cap->failed || n == 0)
-		return;
-	if (fwrite(p, 1, n, cap->f) != n)
-		cap->failed = true;
-	cap->bytes += n;
-}
-
-static int capture_open(struct capture *cap, const char *path, int linktype)
+static int capture_open(struct capture *cap, const char *path, int linktype,
+			const tern_rotate *rot)
 {
 	struct pcap_file_header h = {
 		.magic = PCAP_MAGIC_USEC,
@@ -62,26 +57,18 @@ static int capture_open(struct capture *cap, const char *path, int linktype)
 		.snaplen = PCAP_SNAPLEN,
 		.linktype = (uint32_t)linktype,
 	};
+	uint8_t bytes[24];
 
-	cap->f = fopen(path, "wb");
-	if (!cap->f)
-		return TERN_ERR_IO;
-	cap->snaplen = PCAP_SNAPLEN;
-	cap->bytes = 0;
-	cap->failed = false;
 	/* Fields one by one: the struct might hold padding on odd ABIs. */
-	capture_write(cap, &h.magic, 4);
-	capture_write(cap, &h.version_major, 2);
-	capture_write(cap, &h.version_minor, 2);
-	capture_write(cap, &h.thiszone, 4);
-	capture_write(cap, &h.sigfigs, 4);
-	capture_write(cap, &h.snaplen, 4);
-	capture_write(cap, &h.linktype, 4);
-	if (cap->failed) {
-		fclose(cap->f);
-		return TERN_ERR_IO;
-	}
-	return 0;
+	memcpy(bytes, &h.magic, 4);
+	memcpy(bytes + 4, &h.version_major, 2);
+	memcpy(bytes + 6, &h.version_minor, 2);
+	memcpy(bytes + 8, &h.thiszone, 4);
+	memcpy(bytes + 12, &h.sigfigs, 4);
+	memcpy(bytes + 16, &h.snaplen, 4);
+	memcpy(bytes + 20, &h.linktype, 4);
+	cap->snaplen = PCAP_SNAPLEN;
+	return rotfile_open(&cap->file, path, rot, bytes, sizeof(bytes));
 }
 
 /* Appends one record made of pieces, cut at snaplen. */
@@ -97,25 +84,18 @@ static void capture_frame(struct capture *cap, const tern_iov *iov, int iovcnt,
 	r.ts_usec = (uint32_t)(now % TERN_SEC / TERN_USEC);
 	r.len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	r.caplen = r.len < cap->snaplen ? r.len : cap->snaplen;
-	capture_write(cap, &r.ts_sec, 4);
-	capture_write(cap, &r.ts_usec, 4);
-	capture_write(cap, &r.caplen, 4);
-	capture_write(cap, &r.len, 4);
+	/* its whole size first: a record never straddles two files */
+	rotfile_begin(&cap->file, 16 + (uint64_t)r.caplen);
+	rotfile_write(&cap->file, &r.ts_sec, 4);
+	rotfile_write(&cap->file, &r.ts_usec, 4);
+	rotfile_write(&cap->file, &r.caplen, 4);
+	rotfile_write(&cap->file, &r.len, 4);
 	room = r.caplen;
 	for (int i = 0; i < iovcnt && room > 0; i++) {
 		size_t n = iov[i].len < room ? iov[i].len : room;
-		capture_write(cap, iov[i].base, n);
+		rotfile_write(&cap->file, iov[i].base, n);
 		room -= n;
 	}
-}
-
-static int capture_close(struct capture *cap)
-{
-	int err = cap->failed ? TERN_ERR_IO : 0;
-
-	if (fclose(cap->f) != 0)
-		err = TERN_ERR_IO;
-	return err;
 }
 
 /* A TSO frame is recorded as sent, one large packet with its partial
@@ -150,7 +130,7 @@ static void pcap_destroy(tern_link *link)
 	 * outlive their wrappers. */
 	tern_link_set_rx(w->inner, NULL, NULL);
 	/* Nobody to report a failed flush to at this point. */
-	(void)capture_close(&w->cap);
+	(void)rotfile_close(&w->cap.file);
 	tern_link_destroy(w->inner);
 	free(w);
 }
@@ -196,14 +176,18 @@ int tern_pcap_flush(tern_link *link)
 {
 	if (!link || link->ops != &pcap_ops)
 		return TERN_ERR_INVAL;
-	struct capture *cap = &((struct pcap_link *)link)->cap;
-	if (!cap->failed && fflush(cap->f) != 0)
-		cap->failed = true;
-	return cap->failed ? TERN_ERR_IO : 0;
+	return rotfile_flush(&((struct pcap_link *)link)->cap.file);
 }
 
 tern_link *tern_pcap_wrap(tern_link *inner, const char *path, int linktype,
 			  int *err)
+{
+	return tern_pcap_wrap_rotating(inner, path, linktype, NULL, err);
+}
+
+tern_link *tern_pcap_wrap_rotating(tern_link *inner, const char *path,
+				   int linktype, const tern_rotate *rot,
+				   int *err)
 {
 	struct pcap_link *w;
 	int e;
@@ -217,7 +201,7 @@ tern_link *tern_pcap_wrap(tern_link *inner, const char *path, int linktype,
 		e = TERN_ERR_NOMEM;
 		goto fail;
 	}
-	e = capture_open(&w->cap, path, linktype);
+	e = capture_open(&w->cap, path, linktype, rot);
 	if (e) {
 		free(w);
 		goto fail;

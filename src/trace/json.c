@@ -8,11 +8,12 @@
 #include <tern/wire.h>
 
 #include "trace/jsonw.h"
+#include "util/rotfile.h"
 
+/* The file rotates between lines, so each file of a series holds whole
+ * lines (JSON Lines needs no header). */
 struct tern_trace_json {
-	FILE *out;
-	bool owned;  /* opened here, closed here */
-	bool failed; /* a write failed */
+	rotfile file;
 	tern_time start;
 };
 
@@ -107,9 +108,7 @@ tern_trace_json *tern_trace_json_stream(FILE *out, tern_time start)
 	tern_trace_json *w = malloc(sizeof(*w));
 	if (!w)
 		return NULL;
-	w->out = out;
-	w->owned = false;
-	w->failed = false;
+	rotfile_stream(&w->file, out);
 	w->start = start;
 	return w;
 }
@@ -117,22 +116,24 @@ tern_trace_json *tern_trace_json_stream(FILE *out, tern_time start)
 tern_trace_json *tern_trace_json_open(const char *path, tern_time start,
 				      int *err)
 {
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		if (err)
-			*err = TERN_ERR_IO;
-		return NULL;
+	return tern_trace_json_open_rotating(path, start, NULL, err);
+}
+
+tern_trace_json *tern_trace_json_open_rotating(const char *path,
+					       tern_time start,
+					       const tern_rotate *rot, int *err)
+{
+	tern_trace_json *w = malloc(sizeof(*w));
+	int e = w ? rotfile_open(&w->file, path, rot, NULL, 0) : TERN_ERR_NOMEM;
+
+	if (e) {
+		free(w);
+		w = NULL;
+	} else {
+		w->start = start;
 	}
-	tern_trace_json *w = tern_trace_json_stream(f, start);
-	if (!w) {
-		fclose(f);
-		if (err)
-			*err = TERN_ERR_NOMEM;
-		return NULL;
-	}
-	w->owned = true;
 	if (err)
-		*err = 0;
+		*err = e;
 	return w;
 }
 
@@ -150,31 +151,28 @@ void tern_trace_json_hook(void *writer, const tern_trace_event *ev)
 	if ((size_t)n >= sizeof(line)) {
 		text = malloc((size_t)n + 1);
 		if (!text) {
-			w->failed = true;
+			rotfile_fail(&w->file); /* a line missing: stop */
 			return;
 		}
 		tern_trace_json_format(text, (size_t)n + 1, ev, w->start);
 	}
-	if (fputs(text, w->out) < 0 || fputc('\n', w->out) == EOF)
-		w->failed = true;
+	rotfile_begin(&w->file, (uint64_t)n + 1);
+	rotfile_write(&w->file, text, (size_t)n);
+	rotfile_write(&w->file, "\n", 1);
 	if (text != line)
 		free(text);
 }
 
 int tern_trace_json_flush(tern_trace_json *w)
 {
-	if (fflush(w->out) != 0 || ferror(w->out))
-		w->failed = true;
-	return w->failed ? TERN_ERR_IO : 0;
+	return rotfile_flush(&w->file);
 }
 
 int tern_trace_json_close(tern_trace_json *w)
 {
 	if (!w)
 		return 0;
-	int err = tern_trace_json_flush(w);
-	if (w->owned && fclose(w->out) != 0)
-		err = TERN_ERR_IO;
+	int err = rotfile_close(&w->file);
 	free(w);
 	return err;
 }

@@ -5,7 +5,8 @@
  * received), in order and field for field, with good IP and TCP checksums
  * and nothing malformed; its expert analysis must see what the scenario is
  * about (retransmissions, zero windows, resets, the close). The same seed
- * gives the same file, byte for byte.
+ * gives the same file, byte for byte. A capture that rotates is a series
+ * of captures, each read on its own, together holding every packet.
  *
  * tshark comes from the Debian package "tshark" (scripts/deps.sh test).
  * Without it these tests fail: a capture nobody read back proves nothing.
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <tern/stats.h>
@@ -134,18 +136,20 @@ static int tshark_count(const capture *c, const char *filter)
 
 /* ---- the run and its trace ---- */
 
-static void capture_run(capture *c, const char *name, uint64_t seed,
-			double loss)
+/* rot: bounds on the capture (NULL: none). */
+static void capture_run_rotating(capture *c, const char *name, uint64_t seed,
+				 double loss, const tern_rotate *rot)
 {
 	char file[256];
 	const scn_def *d = scn_find(name);
 
 	assert_non_null(d);
-	snprintf(file, sizeof(file), "tshark-%s-seed%llu-loss%g.pcap", name,
-		 (unsigned long long)seed, loss * 100);
+	snprintf(file, sizeof(file), "tshark-%s-seed%llu-loss%g%s.pcap", name,
+		 (unsigned long long)seed, loss * 100, rot ? "-rotated" : "");
 	snprintf(c->pcap, sizeof(c->pcap), "%s", tu_build_path(file));
 	snprintf(c->err, sizeof(c->err), "%s.err", c->pcap);
-	scn_params p = {.seed = seed, .loss = loss, .pcap = c->pcap};
+	scn_params p = {
+		.seed = seed, .loss = loss, .pcap = c->pcap, .rotate = rot};
 	scn_run *r;
 	assert_int_equal(scn_execute(d, &p, &r), 0);
 	c->nevents = r->nevents;
@@ -158,6 +162,12 @@ static void capture_run(capture *c, const char *name, uint64_t seed,
 	c->isn[SCN_CLIENT] = scn_isn(r, SCN_CLIENT, NULL);
 	c->isn[SCN_SERVER] = scn_isn(r, SCN_SERVER, NULL);
 	scn_free(r); /* closes the capture file */
+}
+
+static void capture_run(capture *c, const char *name, uint64_t seed,
+			double loss)
+{
+	capture_run_rotating(c, name, seed, loss, NULL);
 }
 
 static void capture_free(capture *c)
@@ -618,6 +628,67 @@ static void test_same_seed_same_file(void **state)
 	capture_free(&other);
 }
 
+/* ---- rotated captures ---- */
+
+/* tshark said nothing on stderr but its warning about running as root. */
+static bool tshark_quiet(const capture *c)
+{
+	static const char root[] = "Running as user \"root\"";
+	FILE *f = fopen(c->err, "r");
+	char line[512];
+	bool quiet = true;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		quiet &= strncmp(line, root, sizeof(root) - 1) == 0;
+	fclose(f);
+	return quiet;
+}
+
+/* The packets tshark reads in a capture, which it must read without a
+ * word of complaint (a file cut short, say). */
+static int count_packets(const capture *c)
+{
+	tshark_out o;
+
+	tshark(&o, c, "-T fields -e frame.number");
+	free(o.text);
+	if (!tshark_quiet(c)) {
+		print_file(c->err);
+		fail_msg("%s: tshark complained", c->pcap);
+	}
+	return o.lines;
+}
+
+/* Captured with --rotate-size 4096: every file of the series is a capture
+ * tshark reads on its own, none is over the limit, none holds a bad
+ * packet, and together they hold the packets of the same run unrotated. */
+static void test_rotated_capture(void **state)
+{
+	tern_rotate rot = {4096, 1000};
+	capture whole, rotated, part;
+	struct stat st;
+	int files = 0, packets = 0;
+	(void)state;
+
+	capture_run(&whole, "lossy-transfer", 1, 0);
+	capture_run_rotating(&rotated, "lossy-transfer", 1, 0, &rot);
+	for (part = rotated;; files++) {
+		if (files > 0)
+			snprintf(part.pcap, sizeof(part.pcap), "%.1000s.%d",
+				 rotated.pcap, files);
+		if (stat(part.pcap, &st) != 0)
+			break;
+		assert_true(st.st_size > 24 && st.st_size <= 4096);
+		packets += count_packets(&part);
+		assert_int_equal(tshark_count(&part, BAD_FILTER), 0);
+	}
+	assert_true(files >= 5); /* some 23 KB */
+	assert_int_equal(packets, count_packets(&whole));
+	capture_free(&whole);
+	capture_free(&rotated);
+}
+
 /* ---- the checks themselves: damage they must see ---- */
 
 /* Offset of record `n` (0-based) of a classic pcap file in host order. */
@@ -696,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_time_wait),
 		cmocka_unit_test(test_every_scenario),
 		cmocka_unit_test(test_same_seed_same_file),
+		cmocka_unit_test(test_rotated_capture),
 		cmocka_unit_test(test_checks_see_damage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
