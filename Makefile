@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 CMAKE      ?= cmake
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build deps demo test test-normal test-asan format format-check clean
+.PHONY: all build deps demo test test-normal test-asan format format-check clean pictures
 
 all: build
 
@@ -72,6 +72,10 @@ fuzz:
 
 format:
 	@scripts/format.sh fix
+
+# The README's pictures (docs/img), drawn again by tern from the scenarios.
+pictures: build
+	scripts/pictures.sh $(BUILD)/tern
 
 format-check:
 	@scripts/format.sh check

@@ -6,8 +6,9 @@
 # Usage: scripts/deps.sh build|test|bench|fuzz
 set -euo pipefail
 
-build_pkgs=(cmake make gcc clang pkg-config libcmocka-dev)
-test_pkgs=(clang-format tshark libclang-rt-14-dev python3)
+build_pkgs=(cmake make gcc clang pkg-config libcmocka-dev libcjson-dev)
+# chromium: tests/cli/test_draw_render.sh loads tern's SVGs in it, headless.
+test_pkgs=(clang-format tshark libclang-rt-14-dev python3 chromium)
 # The interop tests run only as root (they make network namespaces and
 # TUN/TAP devices), so these are wanted only then.
 # (setpriv, unshare and mount come with every Debian: util-linux, mount.)

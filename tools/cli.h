@@ -14,6 +14,7 @@ int cmd_connect(int argc, char **argv);
 int cmd_sysctl(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_ss(int argc, char **argv);
+int cmd_draw(int argc, char **argv);
 
 /* One request to a control socket (a line under 255 bytes); the body
  * of an OK response (malloc'ed), or NULL with the reason printed
@@ -41,5 +42,21 @@ int cli_sysctl_opt(tern_settings *s, const char *opt, const char *val);
 bool cli_sysctl_check(const tern_settings *s);
 /* The two options' lines for a command's usage text. */
 extern const char cli_sysctl_usage[];
+
+/* --rotate-size SIZE and --rotate-keep N, taken by every command that
+ * writes --json or --pcap (rotate.c): bounds on each of those files. A
+ * zeroed *r stands for the defaults (256 MiB a file, 4 files); the first
+ * option sets them, then its own value. Returns 1 taken, 0 not ours (opt
+ * is another option), -1 bad (reason printed). */
+int cli_rotate_opt(tern_rotate *r, const char *opt, const char *val);
+/* *r, or the defaults if no option set it. */
+tern_rotate cli_rotate(const tern_rotate *r);
+/* The two options' lines for a command's usage text. */
+extern const char cli_rotate_usage[];
+/* Whether the output files are apart: no two the same, and none one of
+ * the files another rotates into (FILE.N), which rotating, or removing
+ * an earlier run's series, would overwrite. false with the reason. */
+bool cli_outputs_apart(const char *const *opts, const char *const *paths,
+		       int n);
 
 #endif

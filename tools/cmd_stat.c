@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 
 typedef struct stat_opts {
@@ -202,97 +204,57 @@ static const char *group_prefix(const char *group)
 	return NULL;
 }
 
-/* A reader for the one shape tern_stats_json writes: an object of
- * objects whose values are whole numbers (or true/false, skipped). Our
- * own output, but checked all the same: any other shape is refused. */
-typedef struct reader {
-	const char *p;
-} reader;
+/* Whole numbers up to 2^53 are exact in a JSON reader's doubles: more
+ * than any counter reaches (2^53 bytes is 8 PiB). */
+#define JSON_EXACT_MAX 9007199254740992.0
 
-static bool take(reader *r, char ch)
+/* One group's members: whole numbers are counters; true/false (the link's
+ * "offload") are not. */
+static bool read_group(const cJSON *g, table *t, const char *prefix)
 {
-	while (*r->p == ' ' || *r->p == '\n' || *r->p == '\t')
-		r->p++;
-	if (*r->p != ch)
+	const cJSON *m;
+	char full[96];
+
+	if (!cJSON_IsObject(g))
 		return false;
-	r->p++;
+	cJSON_ArrayForEach(m, g)
+	{
+		if (cJSON_IsBool(m))
+			continue;
+		double v = m->valuedouble;
+		if (!cJSON_IsNumber(m) || !(v >= 0 && v <= JSON_EXACT_MAX) ||
+		    v != (double)(uint64_t)v || strlen(m->string) > 63)
+			return false;
+		snprintf(full, sizeof(full), "%s%s", prefix, m->string);
+		counter *c = table_find(t, full);
+		if (!c)
+			return false;
+		c->value = (uint64_t)v;
+	}
 	return true;
 }
 
-static bool read_name(reader *r, char *out, size_t size)
-{
-	if (!take(r, '"'))
-		return false;
-	size_t n = strcspn(r->p, "\"\\");
-	if (r->p[n] != '"' || n >= size)
-		return false;
-	memcpy(out, r->p, n);
-	out[n] = '\0';
-	r->p += n + 1;
-	return take(r, ':');
-}
-
-/* One "name":value; *value is false for true/false. */
-static bool read_member(reader *r, char *name, size_t size, uint64_t *v,
-			bool *number)
-{
-	if (!read_name(r, name, size))
-		return false;
-	*number = false;
-	if (strncmp(r->p, "true", 4) == 0 || strncmp(r->p, "false", 5) == 0) {
-		r->p += *r->p == 't' ? 4 : 5;
-		return true;
-	}
-	char *end;
-	errno = 0;
-	if (!(*r->p >= '0' && *r->p <= '9'))
-		return false;
-	*v = strtoull(r->p, &end, 10);
-	r->p = end;
-	*number = true;
-	return errno == 0;
-}
-
-static bool read_group(reader *r, table *t, const char *prefix)
-{
-	char name[48], full[64];
-	uint64_t v = 0;
-	bool number;
-
-	if (!take(r, '{'))
-		return false;
-	if (take(r, '}'))
-		return true;
-	do {
-		if (!read_member(r, name, sizeof(name), &v, &number))
-			return false;
-		snprintf(full, sizeof(full), "%s%s", prefix, name);
-		counter *c = number ? table_find(t, full) : NULL;
-		if (number && !c)
-			return false;
-		if (c)
-			c->value = v;
-	} while (take(r, ','));
-	return take(r, '}');
-}
-
+/* The shape tern_stats_json writes: an object of groups ("counters",
+ * "drops", "link"). Our own output, but checked all the same: any other
+ * shape is refused. */
 static bool read_stats(const char *json, table *t)
 {
-	reader r = {json};
-	char group[32];
+	cJSON *root = cJSON_ParseWithOpts(json, NULL, true);
+	const cJSON *g;
+	bool ok = cJSON_IsObject(root);
 
-	if (!take(&r, '{'))
-		return false;
-	if (take(&r, '}'))
-		return true;
-	do {
-		const char *prefix;
-		if (!read_name(&r, group, sizeof(group)) ||
-		    !(prefix = group_prefix(group)) ||
-		    !read_group(&r, t, prefix))
-			return false;
-	} while (take(&r, ','));
-	return take(&r, '}');
+	if (!ok)
+		root = (cJSON_Delete(root), NULL);
+	cJSON_ArrayForEach(g, root)
+	{
+		const char *prefix = group_prefix(g->string);
+		if (!prefix || !read_group(g, t, prefix)) {
+			ok = false;
+			break;
+		}
+	}
+	cJSON_Delete(root);
+	return ok;
 }
 
 /* Every counter the stack has, zero or not, in their order (the JSON

@@ -31,6 +31,9 @@ static void usage(FILE *out)
 		"  ss --control PATH [-tanloisHK] [FILTER]\n"
 		"                              its connections, as ss "
 		"lists Linux's\n"
+		"  draw seq|states TRACE... [-o FILE.svg]\n"
+		"                              a trace as a sequence or "
+		"state diagram\n"
 		"  help                        this text\n"
 		"\n"
 		"scenario run, serve and connect take --sysctl KEY=VALUE and "
@@ -130,6 +133,8 @@ int main(int argc, char **argv)
 		return cmd_stat(argc - 1, argv + 1);
 	if (strcmp(cmd, "ss") == 0)
 		return cmd_ss(argc - 1, argv + 1);
+	if (strcmp(cmd, "draw") == 0)
+		return cmd_draw(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "-h") == 0) {
 		usage(stdout);

@@ -17,47 +17,8 @@ mkdir "$files"
 
 checks=0 failures=0
 
-fail() {
-  failures=$((failures + 1))
-  echo "FAIL: $*" >&2
-  [ -f "$err" ] && sed 's/^/  stderr: /' "$err" >&2
-  return 0
-}
-
-# Runs tern; the exit status is left in $status, the output in $out/$err.
-run() {
-  checks=$((checks + 1))
-  "$tern" "$@" >"$out" 2>"$err"
-  status=$?
-}
-
-# expect_ok ARGS...: exit status 0, nothing on stderr (a sanitizer report
-# would land there).
-expect_ok() {
-  run "$@"
-  [ "$status" -eq 0 ] || fail "tern $*: exit status $status, expected 0"
-  [ -s "$err" ] && fail "tern $*: wrote to stderr"
-  return 0
-}
-
-# expect_refused STATUS PATTERN ARGS...: tern exits with STATUS, prints
-# nothing on stdout, one "tern: " message matching PATTERN (an extended
-# regular expression) first on stderr, and leaves no file behind.
-expect_refused() {
-  local want=$1 pattern=$2
-  shift 2
-  run "$@"
-  [ "$status" -eq "$want" ] ||
-    fail "tern $*: exit status $status, expected $want"
-  [ -s "$out" ] && fail "tern $*: wrote to stdout on an error"
-  head -n 1 "$err" | grep -qE "^tern: .*($pattern)" ||
-    fail "tern $*: stderr does not start with 'tern: ' and match /$pattern/"
-  if [ -n "$(ls -A "$files")" ]; then
-    fail "tern $*: left files behind: $(ls -A "$files")"
-    rm -f "$files"/*
-  fi
-  return 0
-}
+# fail, run, expect_ok, expect_refused
+. "$(dirname "$0")/lib.sh"
 
 # ---- the catalogue ----
 
@@ -144,6 +105,49 @@ expect_ok scenario run handshake --pcap "$pcap"
 [ "$(stat -c %s "$pcap")" -eq $((24 + 16 * 3 + 44 + 44 + 40)) ] ||
   fail "--pcap alone: not the 3 packets of a handshake"
 
+# --rotate-size and --rotate-keep: files of at most SIZE bytes holding
+# whole lines and whole packets, FILE the newest, then FILE.1, ...; read
+# oldest first, the series is the trace of an unrotated run (the same
+# seed, the same trace), or its end when older files were let go.
+whole_json_lines() {
+  /usr/bin/python3 -c 'import json, sys
+for path in sys.argv[1:]:
+    for line in open(path):
+        assert line.endswith("\n") and isinstance(json.loads(line), dict), path' "$@"
+}
+expect_ok scenario run lossy-transfer --json "$json" --pcap "$pcap"
+rj=$work/rot.json rp=$work/rot.pcap
+expect_ok scenario run lossy-transfer --json "$rj" --pcap "$rp" --rotate-size 4096 --rotate-keep 3
+for f in "$rj" "$rj.1" "$rj.2" "$rp" "$rp.1" "$rp.2"; do
+  if [ ! -s "$f" ]; then
+    fail "--rotate-keep 3: $f is missing or empty"
+  elif [ "$(stat -c %s "$f")" -gt 4096 ]; then
+    fail "--rotate-size 4096: $f has $(stat -c %s "$f") bytes"
+  fi
+done
+for f in "$rj.3" "$rp.3"; do [ -e "$f" ] && fail "--rotate-keep 3: $f exists"; done
+whole_json_lines "$rj" "$rj.1" "$rj.2" || fail "--rotate-size: a file is not whole JSON Lines"
+cat "$rj.2" "$rj.1" "$rj" | cmp -s - "$json" ||
+  fail "--rotate-size: $rj.2, $rj.1, $rj together are not the unrotated trace"
+for f in "$rp" "$rp.1" "$rp.2"; do
+  [ "$(od -An -tx1 -N4 "$f" | tr -d ' ')" = d4c3b2a1 ] || fail "--rotate-size: $f has no pcap header"
+done
+# fewer files: the trace's end; the files of the run before are gone
+expect_ok scenario run lossy-transfer --json "$rj" --pcap "$rp" --rotate-size 4k --rotate-keep 2
+[ -e "$rj.1" ] && [ ! -e "$rj.2" ] && [ ! -e "$rp.2" ] ||
+  fail "--rotate-keep 2: not $rj and $rj.1 alone"
+whole_json_lines "$rj" "$rj.1" || fail "--rotate-keep 2: a file is not whole JSON Lines"
+cat "$rj.1" "$rj" >"$work/tail"
+[ "$(wc -l <"$work/tail")" -lt "$(wc -l <"$json")" ] || fail "--rotate-keep 2: nothing let go"
+tail -n "$(wc -l <"$work/tail")" "$json" | cmp -s - "$work/tail" ||
+  fail "--rotate-keep 2: $rj.1 and $rj are not the end of the unrotated trace"
+# within the limit, or none: one file
+expect_ok scenario run lossy-transfer --json "$rj" --rotate-size 1M
+[ -e "$rj.1" ] && fail "--rotate-size 1M: rotated a trace of $(stat -c %s "$json") bytes"
+cmp -s "$rj" "$json" || fail "--rotate-size 1M: not the unrotated trace"
+expect_ok scenario run lossy-transfer --json "$rj" --rotate-size 0 --rotate-keep 1
+cmp -s "$rj" "$json" || fail "--rotate-size 0: not the unrotated trace"
+
 # ---- refused: exit status 2, nothing written ----
 
 j=$files/x.json p=$files/x.pcap
@@ -165,6 +169,31 @@ expect_refused 2 "--seed.*'-1'" scenario run handshake --json "$j" --seed -1
 expect_refused 2 "--seed.*'18446744073709551616'" scenario run handshake --seed 18446744073709551616
 expect_refused 2 "--json needs a file name" scenario run handshake --json ''
 expect_refused 2 "--json and --pcap both name" scenario run handshake --json "$j" --pcap "$j"
+# one output among the files another rotates into (FILE.N) would be
+# overwritten by the rotation, or removed as an earlier run's
+expect_refused 2 "--pcap '.*\.1' is one of the files --json" scenario run handshake --json "$j" --pcap "$j.1"
+expect_refused 2 "--json '.*\.12' is one of the files --pcap" scenario run handshake --json "$p.12" --pcap "$p"
+expect_refused 2 "--stats '.*\.3' is one of the files --json" serve --tun tn0 --addr 10.7.0.2/24 --port 80 --app echo --json "$j" --stats "$j.3"
+expect_refused 2 "--json and --pcap both name" connect --tun tn0 --addr 10.7.0.2/24 --to 10.7.0.1:80 --json "$j" --pcap "$j"
+# --rotate-size and --rotate-keep on every command that writes --json or
+# --pcap: refused before anything is written
+for cmd in "serve --tun tn0 --addr 10.7.0.2/24 --port 80 --app echo --pcap $p" \
+  "connect --tun tn0 --addr 10.7.0.2/24 --to 10.7.0.1:80 --json $j" \
+  "scenario run handshake --json $j --pcap $p"; do
+  read -ra args <<<"$cmd"
+  for v in x -1 1.5M 4T 10KB M '' 18446744073709551616 17179869184G; do
+    expect_refused 2 "--rotate-size: '$v' is not a size in bytes" "${args[@]}" --rotate-size "$v"
+  done
+  for v in 1 4095 3k; do
+    expect_refused 2 "--rotate-size: '$v' is below the minimum of 4096 bytes" \
+      "${args[@]}" --rotate-size "$v"
+  done
+  for v in 0 1001 x -1 ''; do
+    expect_refused 2 "--rotate-keep: '$v' is not a number of files from 1 to 1000" \
+      "${args[@]}" --rotate-keep "$v"
+  done
+  expect_refused 2 "--rotate-size needs a value" "${args[@]}" --rotate-size
+done
 expect_refused 2 "name comes first" scenario run --seed 1 handshake
 expect_refused 2 "which scenario" scenario run
 expect_refused 2 "list: unexpected argument 'extra'" scenario list extra
@@ -254,6 +283,13 @@ grep -q -- '--send-size BYTES' "$out" || fail "connect --help: no --send-size"
 grep -q -- '--offload on|off' "$out" || fail "connect --help: no --offload"
 expect_ok serve --help
 grep -q -- '--offload on|off' "$out" || fail "serve --help: no --offload"
+for cmd in "serve --help" "connect --help" "scenario help"; do
+  read -ra args <<<"$cmd"
+  expect_ok "${args[@]}"
+  grep -q -- '--rotate-size SIZE .*' "$out" && grep -q 'default 256M' "$out" &&
+    grep -q -- '--rotate-keep N .*' "$out" && grep -q 'default 4)' "$out" ||
+    fail "$cmd: no --rotate-size or --rotate-keep with their defaults"
+done
 
 # ---- settings: tern sysctl, --sysctl and --sysctl-file ----
 
@@ -441,6 +477,17 @@ grep -qE '^TcpInSegs +25 ' "$out" || fail "stat -r: not from zero"
 expect_ok stat --control "$work/fake" --json
 [ "$(cat "$out")" = "$b1" ] || fail "stat --json: not the raw JSON"
 wait "$fake_pid"
+# answers of another shape are refused, and leave the history as it was
+cp "$hist" "$work/hist.before"
+fake_control "$work/fake" 'not json' '{"counters":{"TcpInSegs":-1}}' \
+  '{"counters":{"TcpInSegs":1.5}}' '{"bogus":{"x":1}}' '[1,2]' \
+  '{"counters":{"TcpInSegs":"7"}}' '{"counters":{"TcpInSegs":1e300}}' \
+  '{"counters":{}} trailing'
+for _ in 1 2 3 4 5 6 7 8; do
+  expect_refused 1 "a response tern stat cannot read" stat --control "$work/fake" --history "$hist"
+done
+wait "$fake_pid"
+cmp -s "$hist" "$work/hist.before" || fail "stat: a refused answer changed the history"
 
 # ---- the command itself ----
 
