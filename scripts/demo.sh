@@ -23,3 +23,13 @@ show "20 kB over a lossy link: watch the retransmissions" \
   scenario run lossy-transfer --loss 2% --seed 7
 show "Closing a connection: FIN, ACK, FIN, ACK, then TIME_WAIT" \
   scenario run active-close
+
+# The same lossy run, drawn: a sequence diagram and the state diagram, as
+# SVG next to the binary.
+out=$(cd "$(dirname "$tern")" && pwd)
+"$tern" scenario run lossy-transfer --loss 2% --seed 7 \
+  --json "$out/demo-lossy.json" >/dev/null
+show "...and drawn (open the SVG files in a browser)" \
+  draw seq "$out/demo-lossy.json" -o "$out/demo-lossy-seq.svg"
+"$tern" draw states "$out/demo-lossy.json" -o "$out/demo-lossy-states.svg"
+printf '    %s\n' "$out/demo-lossy-seq.svg" "$out/demo-lossy-states.svg"
