@@ -4,11 +4,13 @@
  * The trace is loaded and checked whole before anything is written, and
  * -o is written through a temporary file renamed into place, so a
  * refused trace or a failed write leaves no file behind. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -117,6 +119,17 @@ static int take_value(draw_opts *o, const char *opt, const char *val)
 	return 0;
 }
 
+/* The same name, or two names of one file (./T and T, a link). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (strcmp(a, b) == 0)
+		return true;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* What the options say together. */
 static int check(const draw_opts *o, const char *sub)
 {
@@ -136,7 +149,7 @@ static int check(const draw_opts *o, const char *sub)
 		return 2;
 	}
 	for (int i = 0; o->out && i < o->nfiles; i++) {
-		if (strcmp(o->out, o->files[i]) == 0) {
+		if (same_file(o->out, o->files[i])) {
 			cli_error("-o '%s' is a trace being read", o->out);
 			return 2;
 		}
@@ -285,9 +298,68 @@ static int render(FILE *f, const job *j)
 	return draw_seq_svg(f, j->t, j->c, j->m, j->r, j->title);
 }
 
-/* 0, or 1 with the reason printed (the exit status). */
+/* Straight into a file that is not a regular one (a FIFO, a device,
+ * /dev/stdout): there is nothing to replace. 0 or an errno value. */
+static int write_direct(const char *path, const job *j)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return errno;
+	errno = 0;
+	int rc = render(f, j), err = errno ? errno : EIO;
+	if (fclose(f) != 0 && rc == 0) {
+		rc = -1;
+		err = errno;
+	}
+	return rc == 0 ? 0 : err;
+}
+
+/* Through PATH.PID.tmp next to it, renamed over it once whole: a reader
+ * never sees half a drawing, and a failure leaves the old one. 0 or an
+ * errno value. */
+static int write_replace(const char *path, const job *j)
+{
+	size_t n = strlen(path) + 32;
+	char *tmp = malloc(n);
+	int err;
+
+	if (!tmp)
+		return ENOMEM;
+	snprintf(tmp, n, "%s.%ld.tmp", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		err = errno; /* not ours to remove, if it exists */
+		free(tmp);
+		return err;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		err = errno;
+		close(fd);
+	} else {
+		errno = 0;
+		int rc = render(f, j);
+		err = rc == 0 ? 0 : errno ? errno : EIO;
+		if (fclose(f) != 0 && err == 0)
+			err = errno;
+		if (err == 0 && rename(tmp, path) != 0)
+			err = errno;
+	}
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+/* 0, or 1 with the reason printed (the exit status). A symbolic link is
+ * followed: its target is written, not the link replaced. */
 static int write_svg(const char *path, const job *j)
 {
+	struct stat st;
+	char *real = NULL;
+	int err;
+
 	if (!path) {
 		if (render(stdout, j) == 0)
 			return 0;
@@ -295,35 +367,15 @@ static int write_svg(const char *path, const job *j)
 			  errno ? strerror(errno) : "write error");
 		return 1;
 	}
-	size_t n = strlen(path) + 32;
-	char *tmp = malloc(n);
-	int fd = -1, err = ENOMEM;
-	FILE *f = NULL;
-
-	if (tmp) {
-		snprintf(tmp, n, "%s.%ld.tmp", path, (long)getpid());
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		f = fd >= 0 ? fdopen(fd, "w") : NULL;
-		err = errno;
-	}
-	if (f) {
-		errno = 0;
-		int rc = render(f, j);
-		err = errno ? errno : EIO;
-		if (fclose(f) != 0 && rc == 0) {
-			rc = -1;
-			err = errno;
-		}
-		if (rc == 0 && rename(tmp, path) == 0)
-			err = 0;
-		else if (rc == 0)
-			err = errno;
-	} else if (fd >= 0) {
-		close(fd);
-	}
-	if (err && tmp)
-		unlink(tmp);
-	free(tmp);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		err = write_direct(path, j);
+	else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		/* a dangling link: its target is made through it */
+		err = (real = realpath(path, NULL)) ? write_replace(real, j)
+						    : write_direct(path, j);
+	else
+		err = write_replace(path, j);
+	free(real);
 	if (err)
 		cli_error("-o: cannot write '%s': %s", path, strerror(err));
 	return err ? 1 : 0;

@@ -585,6 +585,22 @@ typedef struct header {
 	char title[128], sub[512], isn[512];
 } header;
 
+/* Appends to buf (of size bytes, *used of them taken); text that does
+ * not fit is cut, and *used never passes size - 1. */
+static void appendf(char *buf, size_t size, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*used >= size - 1)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *used, size - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used +=
+			(size_t)n < size - *used ? (size_t)n : size - 1 - *used;
+}
+
 /* "J = 2247672132 (the client's ISN)"; a second incarnation of the
  * connection on the same ports adds its ISN. */
 static void isn_text(const draw *d, int s, char *buf, size_t size)
@@ -598,9 +614,11 @@ static void isn_text(const draw *d, int s, char *buf, size_t size)
 		uint32_t v = d->isn[2 * p + s];
 		if (!d->isn_known[2 * p + s] || (shown && v == last))
 			continue;
-		used += (size_t)snprintf(vals + used, sizeof(vals) - used,
-					 shown == 3 ? ", …" : "%s%u",
-					 shown ? ", later " : "", v);
+		if (shown == 3)
+			appendf(vals, sizeof(vals), &used, ", …");
+		else
+			appendf(vals, sizeof(vals), &used, "%s%u",
+				shown ? ", later " : "", v);
 		last = v;
 		shown++;
 	}
@@ -624,21 +642,19 @@ static void header_texts(const draw *d, const char *source, header *h)
 	snprintf(h->title, sizeof(h->title), "%s ↔ %s", a, b);
 	seq_ms_text((int64_t)at(d->t, m, d->r.r0)->t, first, sizeof(first));
 	seq_ms_text((int64_t)at(d->t, m, d->r.r1 - 1)->t, last, sizeof(last));
-	n += (size_t)snprintf(h->sub, sizeof(h->sub), "%s: %zu segments",
-			      source, m->nsegs);
+	/* the source (a title, file names) may be any length: cut */
+	appendf(h->sub, sizeof(h->sub), &n, "%.200s: %zu segments", source,
+		m->nsegs);
 	if (m->nlost)
-		n += (size_t)snprintf(h->sub + n, sizeof(h->sub) - n,
-				      ", %zu lost", m->nlost);
+		appendf(h->sub, sizeof(h->sub), &n, ", %zu lost", m->nlost);
 	if (m->ncopies)
-		n += (size_t)snprintf(h->sub + n, sizeof(h->sub) - n,
-				      ", %zu cop%s", m->ncopies,
-				      m->ncopies == 1 ? "y" : "ies");
+		appendf(h->sub, sizeof(h->sub), &n, ", %zu cop%s", m->ncopies,
+			m->ncopies == 1 ? "y" : "ies");
 	if (m->nforged)
-		n += (size_t)snprintf(h->sub + n, sizeof(h->sub) - n,
-				      ", %zu forged", m->nforged);
-	snprintf(h->sub + n, sizeof(h->sub) - n,
-		 "; events %zu to %zu of %zu (%s to %s ms into the trace)",
-		 d->r.r0 + 1, d->r.r1, m->n, first, last);
+		appendf(h->sub, sizeof(h->sub), &n, ", %zu forged", m->nforged);
+	appendf(h->sub, sizeof(h->sub), &n,
+		"; events %zu to %zu of %zu (%s to %s ms into the trace)",
+		d->r.r0 + 1, d->r.r1, m->n, first, last);
 	isn_text(d, 0, j, sizeof(j));
 	isn_text(d, 1, k, sizeof(k));
 	snprintf(h->isn, sizeof(h->isn),

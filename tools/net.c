@@ -246,9 +246,11 @@ bool net_opts_check(const net_opts *o)
 	}
 	if (o->control && !control_path_check(o->control))
 		return false;
-	if (!cli_outputs_apart(
-		    (const char *const[]){"--json", "--pcap", "--stats"},
-		    (const char *const[]){o->json, o->pcap, o->stats}, 3))
+	if (!cli_outputs_apart((const char *const[]){"--json", "--pcap",
+						     "--stats", "--control"},
+			       (const char *const[]){o->json, o->pcap, o->stats,
+						     o->control},
+			       4))
 		return false;
 	return !o->tuned || cli_sysctl_check(&o->settings);
 }

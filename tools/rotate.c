@@ -1,8 +1,11 @@
 /* --rotate-size SIZE and --rotate-keep N: bounds on the --json and --pcap
  * files of every command that writes them, so that a long run cannot fill
  * the disk. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -120,14 +123,47 @@ static bool in_series(const char *base, const char *name)
 	return true;
 }
 
+/* The path with its directory resolved (./F and F, or a linked
+ * directory, name one file); a copy of the text if that fails. */
+static char *canonical(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX], *real, *out;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1),
+			 path);
+	real = realpath(dir, NULL);
+	if (!real)
+		return strdup(path);
+	size_t n = strlen(real) + strlen(path) + 2;
+	if ((out = malloc(n)))
+		snprintf(out, n, "%s/%s", real, slash ? slash + 1 : path);
+	free(real);
+	return out;
+}
+
+/* Whether j's file is i's or one of those i's rotates into. */
+static bool clash(const char *i, const char *j)
+{
+	char *a = canonical(i), *b = canonical(j);
+	bool r = a && b && in_series(a, b);
+
+	free(a);
+	free(b);
+	return r;
+}
+
 bool cli_outputs_apart(const char *const *opts, const char *const *paths, int n)
 {
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < n; j++) {
 			if (i == j || !paths[i] || !paths[j] ||
-			    !in_series(paths[i], paths[j]))
+			    !clash(paths[i], paths[j]))
 				continue;
-			if (strcmp(paths[i], paths[j]) == 0)
+			if (clash(paths[j], paths[i]))
 				cli_error("%s and %s both name '%s'", opts[i],
 					  opts[j], paths[i]);
 			else

@@ -86,6 +86,12 @@ static size_t utf8_len(const unsigned char *p)
 	return n;
 }
 
+/* U+FFFE and U+FFFF: UTF-8, but not XML 1.0 characters (its 2.2). */
+static bool xml_nonchar(const unsigned char *p, size_t n)
+{
+	return n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe;
+}
+
 /* Text or an attribute value, escaped: the five markup characters as
  * entities; control characters XML 1.0 forbids even as references, and
  * bytes that are not UTF-8, as U+FFFD; tab and newline as references so
@@ -132,6 +138,8 @@ static void put_esc(svg *s, const char *str)
 			else if (*p >= 0x80 && (n = utf8_len(p)) == 0) {
 				rep = "\xef\xbf\xbd";
 				n = 1;
+			} else if (xml_nonchar(p, n)) {
+				rep = "\xef\xbf\xbd";
 			}
 		}
 		if (rep)

@@ -371,8 +371,9 @@ static bool parse_line(trace *t, char *line, size_t len, why *w)
 	return ok && (skip || append(t, &e, w));
 }
 
-/* One file; a time earlier than the previous file's end is worth a
- * warning: the files are probably not in order. */
+/* One file. As a piece of one trace, it must start where the one before
+ * it ended: time runs down the drawing, so pieces out of order are
+ * refused rather than drawn wrong. */
 static int load_file(trace *t, const char *path, bool pieces)
 {
 	FILE *f = fopen(path, "r");
@@ -401,11 +402,13 @@ static int load_file(trace *t, const char *path, bool pieces)
 		cli_error("%s: cannot read: %s", path, strerror(err));
 	if (len >= 0 || err)
 		return 2;
-	if (pieces && before && t->n > before && t->ev[before].t < prev_end)
-		cli_error("%s: warning: its first event (%.3f ms) comes before "
-			  "the end of the file before it (%.3f ms): rotated "
-			  "traces go oldest first (T.2 T.1 T)",
+	if (pieces && before && t->n > before && t->ev[before].t < prev_end) {
+		cli_error("%s: its first event (%.3f ms) comes before the end "
+			  "of the file before it (%.3f ms): the files of a "
+			  "rotated trace go oldest first (T.2 T.1 T)",
 			  path, t->ev[before].t / 1e3, prev_end / 1e3);
+		return 2;
+	}
 	return 0;
 }
 

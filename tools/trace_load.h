@@ -39,7 +39,7 @@ typedef struct trace {
 /* Loads the files in the order given into *t, which starts zeroed. With
  * `pieces`, they are the files of one rotated trace, oldest first
  * (T.2 T.1 T), and one that starts before the previous one ended is
- * warned of; without, they are separate traces (`tern draw states` sums
+ * refused; without, they are separate traces (`tern draw states` sums
  * them), each starting at 0. Lines whose "ev" is none of
  * state, seg and drop are skipped, and unknown fields ignored, so that
  * newer traces still load. Returns 0, or 2 (the exit status) with the

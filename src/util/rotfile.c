@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/rotfile.h"
@@ -147,6 +148,16 @@ static int take_names(rotfile *rf, const char *path, const void *header,
 	return 0;
 }
 
+/* Only a regular file is rotated: renaming a FIFO a reader holds, a
+ * device (/dev/stdout, /dev/null) or a symbolic link would take it from
+ * under its user and leave a plain file in its place. */
+static bool rotatable(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) != 0 || S_ISREG(st.st_mode);
+}
+
 int rotfile_open(rotfile *rf, const char *path, const tern_rotate *rot,
 		 const void *header, size_t header_len)
 {
@@ -154,14 +165,19 @@ int rotfile_open(rotfile *rf, const char *path, const tern_rotate *rot,
 	if (rot && rot->max_bytes > 0) {
 		if (rot->keep == 0)
 			return TERN_ERR_INVAL;
-		rf->rot = *rot;
+		if (rotatable(path))
+			rf->rot = *rot;
 	}
 	int err = take_names(rf, path, header, header_len);
-	if (err == 0 && !(remove_stale(rf) && start(rf)))
+	/* PATH first: an earlier series is removed only once this one can
+	 * begin */
+	if (err == 0 && !(start(rf) && remove_stale(rf)))
 		err = TERN_ERR_IO;
 	if (err) {
+		int saved = errno;
 		if (rf->f)
 			fclose(rf->f);
+		errno = saved;
 		release(rf);
 		rf->f = NULL;
 	}

@@ -34,10 +34,11 @@ typedef struct rotfile {
 } rotfile;
 
 /* Creates (or truncates) path and writes the header (which is copied).
- * With a limit, it also removes the files of an earlier series (PATH.1 to
+ * With a limit, it then removes the files of an earlier series (PATH.1 to
  * PATH.(keep-1), and PATH.keep onwards up to the first missing one), so
- * that the series holds this run's records alone. rot
- * NULL or max_bytes 0: no limit. Returns 0, TERN_ERR_IO (path cannot be
+ * that the series holds this run's records alone. rot NULL or max_bytes
+ * 0: no limit; a path that exists and is not a regular file (a FIFO, a
+ * device, a symbolic link) is written without a limit, never rotated. Returns 0, TERN_ERR_IO (path cannot be
  * created, a stale file cannot be removed, the header cannot be written;
  * errno says why), TERN_ERR_NOMEM or TERN_ERR_INVAL (keep 0 with a
  * limit). On failure nothing is left to close. */

@@ -175,6 +175,9 @@ expect_refused 2 "--pcap '.*\.1' is one of the files --json" scenario run handsh
 expect_refused 2 "--json '.*\.12' is one of the files --pcap" scenario run handshake --json "$p.12" --pcap "$p"
 expect_refused 2 "--stats '.*\.3' is one of the files --json" serve --tun tn0 --addr 10.7.0.2/24 --port 80 --app echo --json "$j" --stats "$j.3"
 expect_refused 2 "--json and --pcap both name" connect --tun tn0 --addr 10.7.0.2/24 --to 10.7.0.1:80 --json "$j" --pcap "$j"
+# names compare as files: ./F.1 is F.1, and the control socket counts
+expect_refused 2 "--pcap '.*/\./x\.json\.1' is one of the files --json" scenario run handshake --json "$j" --pcap "$(dirname "$j")/./x.json.1"
+expect_refused 2 "--control '.*\.1' is one of the files --json" serve --tun tn0 --addr 10.7.0.2/24 --port 80 --app echo --json "$j" --control "$j.1"
 # --rotate-size and --rotate-keep on every command that writes --json or
 # --pcap: refused before anything is written
 for cmd in "serve --tun tn0 --addr 10.7.0.2/24 --port 80 --app echo --pcap $p" \

@@ -122,8 +122,10 @@ expect_ok draw seq "$work/rot.json.1" "$work/rot.json" -o "$work/rot.svg"
 if ! cmp -s <(strip "$work/rot.svg") <(strip "$work/lossy-transfer.svg"); then
   fail "draw seq of a trace in two files: not the drawing of the whole"
 fi
-run draw seq "$work/rot.json" "$work/rot.json.1" -o "$work/rot2.svg"
-grep -q 'oldest first' "$err" || fail "rotated files out of order: no warning"
+# out of order, time would run backwards down the drawing: refused
+f2=$files/rot2.svg
+expect_refused 2 "rot\.json\.1: its first event .* comes before the end of the file before it.*oldest first" \
+  draw seq "$work/rot.json" "$work/rot.json.1" -o "$f2"
 
 # ---- states: the counts are the transitions taken ----
 
@@ -153,6 +155,32 @@ grep -q '>run 7: ' "$work/t2.svg" || fail "draw seq --title: not in the drawing"
 expect_ok draw states "$lossy" "$lossy" "$lossy" -o "$work/t3.svg"
 grep -q "<title>$lossy and 2 more traces</title>" "$work/t3.svg" ||
   fail "draw states of three traces: title is not 'FIRST and 2 more traces'"
+
+# a title of any length (the subtitle cuts it) and any text (U+FFFF is
+# no XML character) still make a well-formed drawing
+long=$(head -c 3000 /dev/zero | tr '\0' x)
+expect_ok draw seq "$lossy" --title "$long" -o "$work/t4.svg"
+expect_ok draw states "$lossy" --title $'odd \xef\xbf\xbf\xef\xbf\xbe' -o "$work/t5.svg"
+for f in "$work/t4.svg" "$work/t5.svg"; do
+  checks=$((checks + 1))
+  "$py" -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$f" ||
+    fail "$f: not well-formed XML"
+done
+
+# -o through a symbolic link writes its target (the link stays); into a
+# FIFO, the drawing goes to its reader (nothing is renamed over it)
+ln -s "$work/target.svg" "$work/link.svg"
+expect_ok draw states "$lossy" -o "$work/link.svg"
+expect_ok draw states "$lossy" -o "$work/link.svg"
+[ -L "$work/link.svg" ] && [ -s "$work/target.svg" ] ||
+  fail "-o LINK: the link replaced, or its target not written"
+mkfifo "$work/fifo"
+timeout 30 "$py" -c 'import sys; sys.stdout.write(open(sys.argv[1]).read())' "$work/fifo" >"$work/fifo.out" &
+reader=$!
+expect_ok draw states "$lossy" -o "$work/fifo"
+wait "$reader"
+[ -p "$work/fifo" ] || fail "-o FIFO: the FIFO was replaced"
+cmp -s "$work/fifo.out" "$work/st1.svg" || fail "-o FIFO: the reader did not get the drawing"
 
 # ---- refused: exit status 2 (1 for a file that cannot be written) ----
 
@@ -204,6 +232,7 @@ expect_refused 2 "--list.*no -o" draw seq "$lossy" --list -o "$f"
 expect_refused 2 "-o needs a value" draw seq "$lossy" -o ''
 expect_refused 2 "--title needs a value" draw states "$lossy" --title '' -o "$f"
 expect_refused 2 "is a trace being read" draw seq "$lossy" -o "$lossy"
+expect_refused 2 "is a trace being read" draw seq "$lossy" -o "$(dirname "$lossy")/./$(basename "$lossy")"
 expect_refused 2 "draw: unknown subcommand 'bogus'" draw bogus "$lossy"
 expect_refused 1 "-o: cannot write '/nonexistent-dir/x\.svg': No such file or directory" \
   draw seq "$lossy" -o /nonexistent-dir/x.svg

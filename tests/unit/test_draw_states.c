@@ -95,8 +95,8 @@ static void test_draw_states_title_escaped(void **state)
 	free(doc);
 }
 
-/* Control characters XML 1.0 forbids and bytes that are not UTF-8
- * become U+FFFD; UTF-8 stays as it is; numbers have one decimal at
+/* Control characters XML 1.0 forbids, bytes that are not UTF-8 and the
+ * noncharacters U+FFFE and U+FFFF become U+FFFD; UTF-8 stays as it is; numbers have one decimal at
  * most, and no "-0". */
 static void test_svg_text_and_numbers(void **state)
 {
@@ -106,12 +106,13 @@ static void test_svg_text_and_numbers(void **state)
 	mem_open(&m);
 	svg *s = svg_begin(m.f, 100, 50.25, "t", NULL);
 	assert_non_null(s);
-	svg_text(s, 1, 2, "start", NULL, "x\x01y\xffz \u2192 <%d>", 7);
+	svg_text(s, 1, 2, "start", NULL,
+		 "x\x01y\xffz \u2192 <%d>\xef\xbf\xbf\xef\xbf\xbe.", 7);
 	svg_line(s, -0.04, 1.26, 2.0, 1e300, "a\"b");
 	assert_int_equal(svg_end(s), 0);
 	char *buf = mem_close(&m);
-	assert_non_null(
-		strstr(buf, ">x\uFFFDy\uFFFDz \u2192 &lt;7&gt;</text>"));
+	assert_non_null(strstr(
+		buf, ">x\uFFFDy\uFFFDz \u2192 &lt;7&gt;\uFFFD\uFFFD.</text>"));
 	assert_non_null(strstr(buf, "<line class=\"a&quot;b\" x1=\"0\" "
 				    "y1=\"1.3\" x2=\"2\" y2=\"0\"/>"));
 	assert_non_null(strstr(buf, "viewBox=\"0 0 100 50.2\""));

@@ -4,6 +4,7 @@
  * Records are lines naming their number, of 20 to 69 bytes, so that a
  * series read back oldest first shows whether any record was split,
  * lost in the middle or put out of order. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,80 @@ static void test_failed_open_reported(void **state)
 	remove_tree(moved);
 }
 
+/* Only a regular file rotates: through a symbolic link or into a FIFO a
+ * reader holds, everything goes where the path points, with no limit,
+ * and the path stays what it was. */
+static void test_link_not_rotated(void **state)
+{
+	char target[4200];
+	const char *link = fresh("rotate-link.txt");
+	tern_rotate rot = {200, 3};
+	rotfile rf;
+	struct stat st;
+	(void)state;
+
+	snprintf(target, sizeof(target), "%s.target", link);
+	unlink(target);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(rotfile_open(&rf, link, &rot, HEADER, HEADER_LEN), 0);
+	put_records(&rf, 0, NRECORDS);
+	assert_int_equal(rotfile_close(&rf), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_false(exists(series_name(link, 1)));
+	assert_int_equal(first_record(target), 0);
+	assert_int_equal(stat(target, &st), 0);
+	assert_true(st.st_size > 200 * 20);
+	unlink(link);
+	unlink(target);
+}
+
+static void test_fifo_not_rotated(void **state)
+{
+	const char *fifo = fresh("rotate-fifo");
+	tern_rotate rot = {200, 3};
+	rotfile rf;
+	struct stat st;
+	char buf[65536];
+	(void)state;
+
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	assert_int_equal(rotfile_open(&rf, fifo, &rot, HEADER, HEADER_LEN), 0);
+	put_records(&rf, 0, 100); /* about 4.5 KB: the pipe holds it */
+	assert_int_equal(rotfile_close(&rf), 0);
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_false(exists(series_name(fifo, 1)));
+	ssize_t n = read(rd, buf, sizeof(buf));
+	assert_true(n > 100 * 20);
+	assert_memory_equal(buf, HEADER, HEADER_LEN);
+	close(rd);
+	unlink(fifo);
+}
+
+/* An earlier series is removed only once the new file is open: when the
+ * path cannot be created, the old files stay. */
+static void test_failed_open_keeps_series(void **state)
+{
+	const char *base = fresh("rotate-keepold");
+	tern_rotate rot = {200, 3};
+	rotfile rf;
+	FILE *f;
+	(void)state;
+
+	remove_tree(base);
+	assert_int_equal(mkdir(base, 0700), 0);
+	assert_non_null(f = fopen(series_name(base, 1), "w"));
+	fclose(f);
+	assert_int_equal(rotfile_open(&rf, base, &rot, HEADER, HEADER_LEN),
+			 TERN_ERR_IO);
+	assert_true(exists(series_name(base, 1)));
+	unlink(series_name(base, 1));
+	remove_tree(base);
+}
+
 static void test_open_refused(void **state)
 {
 	tern_rotate no_keep = {4096, 0};
@@ -463,6 +538,9 @@ int main(void)
 		cmocka_unit_test(test_failed_rotation_reported),
 		cmocka_unit_test(test_failed_open_reported),
 		cmocka_unit_test(test_open_refused),
+		cmocka_unit_test(test_link_not_rotated),
+		cmocka_unit_test(test_fifo_not_rotated),
+		cmocka_unit_test(test_failed_open_keeps_series),
 		cmocka_unit_test(test_json_series),
 		cmocka_unit_test(test_pcap_series),
 	};
