@@ -58,8 +58,9 @@ static void usage(FILE *out)
 		"  --limit N    seq: at most N events drawn (default %d)\n"
 		"  --host NAME  states: only the state changes stack NAME "
 		"reported\n"
-		"  --title TEXT what the drawing says it shows (default: the "
-		"trace files)\n",
+		"  --title TEXT the name the drawing gives its source "
+		"(default: the trace\n"
+		"               files): seq's subtitle, states' title\n",
 		LIMIT_DEFAULT);
 }
 
