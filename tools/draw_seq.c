@@ -178,6 +178,37 @@ static size_t collect(const trace *t, const trace_conns *cs, uint32_t id,
 	return nk;
 }
 
+/* The time of host's last event in the whole trace. */
+static uint64_t host_end(const trace *t, const char *host)
+{
+	uint64_t end = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->ev[i].host == host && t->ev[i].t > end)
+			end = t->ev[i].t;
+	return end;
+}
+
+/* A segment is lost only if its receiver's trace went on long enough
+ * to see it arrive (its usual transit after it left); one sent as that
+ * trace ended (a run stopped) was in flight, its fate unknown. */
+static void mark_inflight(const trace *t, const trace_conn *c, seq_match *m,
+			  uint64_t transit)
+{
+	uint64_t end[2] = {0, 0};
+
+	for (int s = 0; s < 2; s++)
+		if (c->host[s])
+			end[s] = host_end(t, c->host[s]);
+	for (size_t p = 0; p < m->n; p++) {
+		const trace_event *e = at(t, m, p);
+		int to = trace_conn_side(c, &e->dst);
+		if (m->role[p] == SEQ_LOST && to >= 0 &&
+		    end[to] < e->t + transit + (transit == 0))
+			m->role[p] = SEQ_INFLIGHT;
+	}
+}
+
 static void count_roles(seq_match *m)
 {
 	for (size_t p = 0; p < m->n; p++) {
@@ -186,6 +217,7 @@ static void count_roles(seq_match *m)
 		m->nlost += r == SEQ_LOST;
 		m->ncopies += r == SEQ_COPY;
 		m->nforged += r == SEQ_FORGED;
+		m->ninflight += r == SEQ_INFLIGHT;
 	}
 }
 
@@ -212,6 +244,7 @@ int seq_match_conn(const trace *t, const trace_conns *cs, uint32_t id,
 			match_run(t, &cs->v[id], m, k + i, j - i, pend,
 				  transit);
 		}
+		mark_inflight(t, &cs->v[id], m, transit);
 		count_roles(m);
 	} else {
 		seq_match_free(m);
@@ -278,7 +311,8 @@ static const char css[] =
 	"stroke-width:3px;stroke-linejoin:round}"
 	".c2s{color:#1f5fa8}.s2c{color:#2e6b30}"
 	".lost{color:#c62828}.forged{color:#8e24aa}"
-	".dup line,.forged line{stroke-dasharray:5 3}"
+	".dup line,.forged line{stroke-dasharray:5 3}.inflight "
+	"line{stroke-dasharray:2 3}"
 	".cross{stroke-width:2}"
 	".state{color:#263238}.st{font-size:11px;font-weight:bold}"
 	".cause{font-size:9px;color:#666}.mark{fill:currentColor}"
@@ -652,6 +686,9 @@ static void header_texts(const draw *d, const char *source, header *h)
 			m->ncopies == 1 ? "y" : "ies");
 	if (m->nforged)
 		appendf(h->sub, sizeof(h->sub), &n, ", %zu forged", m->nforged);
+	if (m->ninflight)
+		appendf(h->sub, sizeof(h->sub), &n,
+			", %zu in flight at the end", m->ninflight);
 	appendf(h->sub, sizeof(h->sub), &n,
 		"; events %zu to %zu of %zu (%s to %s ms into the trace)",
 		d->r.r0 + 1, d->r.r1, m->n, first, last);
@@ -774,7 +811,7 @@ static geom arrow_geom(const draw *d, size_t p)
 
 	if (role == SEQ_TX)
 		g.y2 = row_y(d, d->m->peer[p]);
-	if (role == SEQ_LOST)
+	if (role == SEQ_LOST || role == SEQ_INFLIGHT)
 		g.x2 = g.x1 + (g.x2 - g.x1) * LOST_REACH;
 	if (g.y1 < top) {
 		g.x1 += (g.x2 - g.x1) * (top - g.y1) / (g.y2 - g.y1);
@@ -790,11 +827,11 @@ static geom arrow_geom(const draw *d, size_t p)
 
 static const char *seg_class(const draw *d, size_t p)
 {
-	static const char *const cls[2][SEQ_RECEIVED + 1] = {
+	static const char *const cls[2][SEQ_INFLIGHT + 1] = {
 		{"seg c2s", "seg c2s lost", "seg c2s", "", "seg c2s dup",
-		 "seg c2s forged", "seg c2s"},
+		 "seg c2s forged", "seg c2s", "seg c2s inflight"},
 		{"seg s2c", "seg s2c lost", "seg s2c", "", "seg s2c dup",
-		 "seg s2c forged", "seg s2c"},
+		 "seg s2c forged", "seg s2c", "seg s2c inflight"},
 	};
 
 	return cls[sender(d, at(d->t, d->m, p))][d->m->role[p]];
@@ -821,7 +858,9 @@ static void seg_tooltip(const draw *d, size_t p, char *buf, size_t size)
 		 : role == SEQ_SENT   ? " (the receiver is not traced)"
 		 : role == SEQ_COPY   ? ": a second copy"
 		 : role == SEQ_FORGED ? ": the traced sender never sent it"
-				      : " (the sender is not traced)");
+		 : role == SEQ_INFLIGHT
+			 ? ", in flight when the receiver's trace ended"
+			 : " (the sender is not traced)");
 }
 
 /* data-* attributes: name=value strings in a small table. */
@@ -875,7 +914,7 @@ static void draw_seg(const draw *d, size_t p)
 	}
 	seg_tooltip(d, p, tip, sizeof(tip));
 	svg_group_begin(d->s, seg_class(d, p), tip, k.list);
-	if (g.head && role != SEQ_LOST)
+	if (g.head && role != SEQ_LOST && role != SEQ_INFLIGHT)
 		svg_arrow(d->s, g.x1, g.y1, g.x2, g.y2, NULL);
 	else
 		svg_line(d->s, g.x1, g.y1, g.x2, g.y2, NULL);

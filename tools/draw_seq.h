@@ -15,6 +15,7 @@ enum seq_role {
 	SEQ_COPY,     /* arrived again: a copy the network made */
 	SEQ_FORGED,   /* arrived, never sent by the traced sender */
 	SEQ_RECEIVED, /* arrived from a side the trace does not see */
+	SEQ_INFLIGHT, /* sent as the receiver's trace ended: fate unknown */
 	SEQ_STATE,
 	SEQ_DROP,
 };
@@ -36,7 +37,7 @@ typedef struct seq_match {
 	size_t *peer;  /* SEQ_TX <-> SEQ_ARRIVAL partner, else SEQ_NONE */
 	uint8_t *role; /* enum seq_role */
 	size_t nsegs;  /* arrows: segments sent plus arrivals unmatched */
-	size_t nlost, ncopies, nforged;
+	size_t nlost, ncopies, nforged, ninflight;
 } seq_match;
 
 /* 0, or -1 if out of memory. */

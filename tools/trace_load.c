@@ -350,6 +350,19 @@ static bool append(trace *t, const trace_event *e, why *w)
 	return true;
 }
 
+/* A key twice in one object: RFC 8259 4 leaves its meaning to the
+ * reader, and readers differ (cJSON takes the first, Python the last),
+ * so such a line is refused rather than read one way. */
+static const char *duplicate_key(const cJSON *o)
+{
+	for (const cJSON *a = o->child; a; a = a->next)
+		for (const cJSON *b = a->next; b; b = b->next)
+			if (a->string && b->string &&
+			    strcmp(a->string, b->string) == 0)
+				return a->string;
+	return NULL;
+}
+
 static bool parse_line(trace *t, char *line, size_t len, why *w)
 {
 	const char *end = NULL;
@@ -366,7 +379,9 @@ static bool parse_line(trace *t, char *line, size_t len, why *w)
 	if (!o)
 		return refuse(w, "not JSON (at column %zu)",
 			      end ? (size_t)(end - line) + 1 : 1);
-	bool ok = parse_event(t, o, &e, &skip, w);
+	const char *dup = cJSON_IsObject(o) ? duplicate_key(o) : NULL;
+	bool ok = dup ? refuse(w, "\"%.40s\" twice", dup)
+		      : parse_event(t, o, &e, &skip, w);
 	cJSON_Delete(o);
 	return ok && (skip || append(t, &e, w));
 }

@@ -197,6 +197,9 @@ expect_refused 2 "bad\.json:3: no \"win\"" draw seq "$bad" -o "$f"
 expect_refused 2 "bad\.json:1: \"t\" is not a whole number" draw seq "$bad" -o "$f"
 { echo '[1,2]'; } >"$bad"
 expect_refused 2 "bad\.json:1: not a JSON object" draw seq "$bad" -o "$f"
+# a key twice: readers differ on which counts, so none is taken
+{ echo '{"t":1,"host":"a","ev":"drop","reason":"x","t":2}'; } >"$bad"
+expect_refused 2 "bad\.json:1: \"t\" twice" draw states "$bad" -o "$f"
 # a malformed line in the second file of a rotated pair
 { echo 'x'; } >"$bad"
 expect_refused 2 "bad\.json:1: not JSON" draw seq "$lossy" "$bad" -o "$f"

@@ -127,6 +127,25 @@ static void test_match_retransmission_after_loss(void **state)
 	done(&f);
 }
 
+/* A segment sent as the receiver's trace ends (a run stopped) was in
+ * flight: its fate is unknown, so it is not called lost. One the
+ * receiver's trace outlived by more than the usual transit is lost. */
+static void test_match_inflight_at_end(void **state)
+{
+	fixture f;
+
+	(void)state;
+	MATCH(&f, SYN_AB, SEG(20, "a", "tx", A, B, "\"ACK\"", 2, 0, 5),
+	      SEG(40, "b", "tx", B, A, "\"ACK\"", 9, 2, 0),
+	      SEG(50, "a", "rx", B, A, "\"ACK\"", 9, 2, 0),
+	      SEG(55, "a", "tx", A, B, "\"ACK\"", 7, 0, 5));
+	assert_int_equal(f.m.role[2], SEQ_LOST);     /* b went on to 40 */
+	assert_int_equal(f.m.role[5], SEQ_INFLIGHT); /* b ended at 40 */
+	expect_counts(&f, 4, 1, 0, 0);
+	assert_int_equal(f.m.ninflight, 1);
+	done(&f);
+}
+
 /* Identical segments in flight together (duplicate ACKs) arrive in the
  * order they left: no arrows crossing. */
 static void test_match_burst_keeps_order(void **state)
@@ -182,14 +201,16 @@ static void test_match_untraced_peer(void **state)
 }
 
 /* A side whose stack traced nothing of the connection, but listens on
- * its endpoint, is traced: what it never received was lost. */
+ * its endpoint, is traced: what it never received (while its trace went
+ * on) was lost. */
 static void test_listener_owns_its_endpoint(void **state)
 {
 	fixture f;
 
 	(void)state;
 	MATCH(&f, STATE(0, "srv", B "-0.0.0.0:0", "CLOSED", "LISTEN"),
-	      SEG(5, "cli", "tx", A, B, "\"SYN\"", 1, 0, 0));
+	      SEG(5, "cli", "tx", A, B, "\"SYN\"", 1, 0, 0),
+	      STATE(900, "srv", B "-0.0.0.0:0", "LISTEN", "CLOSED"));
 	assert_int_equal(f.cs.n, 1); /* the listener is no connection */
 	assert_string_equal(f.cs.v[0].host[1], "srv");
 	assert_int_equal(f.m.n, 1);
@@ -361,6 +382,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match_retransmission_after_loss),
+		cmocka_unit_test(test_match_inflight_at_end),
 		cmocka_unit_test(test_match_burst_keeps_order),
 		cmocka_unit_test(test_match_copy_and_forged),
 		cmocka_unit_test(test_match_untraced_peer),
