@@ -33,6 +33,19 @@ tern_states=$(grep '"ev":"state"' "$WORK/close.jsonl" | grep -v LISTEN |
 echo "tern's connection: $tern_states"
 [ "$tern_states" = "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT " ] ||
 	fail "tern's states: $tern_states"
+# tern draw on that one-sided trace: the kernel's side is headed "(not
+# traced)", each segment tern sent or received is one arrow, none lost
+"$TERN" draw seq "$WORK/close.jsonl" -o "$WORK/close.svg" ||
+	fail "tern draw seq of tern's trace"
+grep -q '(not traced)' "$WORK/close.svg" || fail "draw seq: no '(not traced)' side"
+arrows=$(grep -c '<g class="seg ' "$WORK/close.svg")
+segs=$(grep -c '"ev":"seg"' "$WORK/close.jsonl")
+[ "$arrows" -eq "$segs" ] || fail "draw seq: $arrows arrows for $segs segments"
+grep -q '<g class="seg [^"]*lost' "$WORK/close.svg" && fail "draw seq: a segment drawn lost"
+"$TERN" draw states "$WORK/close.jsonl" -o "$WORK/close-states.svg" ||
+	fail "tern draw states of tern's trace"
+grep -q 'data-from="FIN_WAIT_2" data-to="TIME_WAIT" data-count="1"' "$WORK/close-states.svg" ||
+	fail "draw states: FIN_WAIT_2 → TIME_WAIT not counted once"
 
 # Linux closes first: TIME_WAIT is Linux's.
 tern_bg "$WORK/discard.log" serve --tun tern0 --addr "$TADDR/24" \
