@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ss_filter.h"
 
 /* Linux's names (ss's sstate_name), indexed by TERN_TCP_*, and the
  * names a `state` filter takes (ss's sstate_namel). */
@@ -30,20 +31,12 @@ static const struct {
 enum { S_CLOSED, S_LISTEN, S_SYN_SENT, S_SYN_RECV, S_ESTAB, S_TIME_WAIT = 10 };
 #define ALL_STATES ((1u << NSTATES) - 1)
 
-/* A condition on a port or address: addr 0 and port -1 match anything. */
-typedef struct cond {
-	bool dst;      /* the peer's (dst, dport) or ours (src, sport) */
-	bool neg;      /* != */
-	uint32_t addr; /* 0: any */
-	int port;      /* -1: any */
-} cond;
-
 typedef struct ss_opts {
 	const char *control;
 	bool all, listening, options, info, summary, no_header, kill;
-	unsigned states; /* from `state` filters, 0: by -a/-l */
-	cond conds[16];
-	int nconds;
+	unsigned states;  /* from `state` filters, 0: by -a/-l */
+	unsigned exclude; /* from `exclude` filters */
+	ss_expr expr;
 } ss_opts;
 
 typedef struct row {
@@ -64,10 +57,13 @@ static void usage(FILE *out)
 		"  internals, -s summary, -H no header, -K reset what matches;"
 		" -t and -n\n"
 		"  are accepted (TCP, numeric is all there is).\n"
-		"FILTER: 'state NAME'... and 'dport|sport OP :PORT', "
-		"'dst|src ADDR[:PORT]',\n"
-		"  joined by 'and' or nothing; OP is =, ==, eq, !=, ne, "
-		"neq.\n");
+		"FILTER: ['state NAME'...] ['exclude NAME'...] [EXPRESSION], "
+		"as in ss:\n"
+		"  'dport|sport [OP] :PORT', 'dst|src [=|!=] "
+		"ADDR[/LEN][:PORT]', joined by\n"
+		"  and (or nothing), or, not, and parentheses; OP is = == eq "
+		"!= ne neq\n"
+		"  < lt > gt <= le >= ge.\n");
 }
 
 static int state_index(const char *tern_name)
@@ -100,98 +96,48 @@ static unsigned state_set(const char *name)
 	return 0;
 }
 
-/* ADDR[:PORT], :PORT, ADDR:* or *: ss's forms for IPv4. */
-static bool parse_hostport(const char *text, bool want_port, cond *c)
+/* A.B.C.D:PORT, as the server writes an end. */
+static bool parse_end(const char *text, uint32_t *addr, int *port)
 {
-	char buf[64];
+	char buf[32];
 	const char *colon = strrchr(text, ':');
-	size_t alen = colon ? (size_t)(colon - text) : strlen(text);
-	uint64_t port;
+	uint64_t v;
 
-	c->addr = 0;
-	c->port = -1;
-	if (alen >= sizeof(buf))
+	if (!colon || (size_t)(colon - text) >= sizeof(buf))
 		return false;
-	memcpy(buf, text, alen);
-	buf[alen] = '\0';
-	if (want_port && (alen || !colon))
-		return false; /* dport = :80 */
-	if (alen && strcmp(buf, "*") != 0 && tern_addr_parse(buf, &c->addr))
+	snprintf(buf, sizeof(buf), "%.*s", (int)(colon - text), text);
+	if (tern_addr_parse(buf, addr) ||
+	    !cli_parse_u64(NULL, colon + 1, 65535, &v))
 		return false;
-	if (colon && strcmp(colon + 1, "*") != 0) {
-		if (!cli_parse_u64(NULL, colon + 1, 65535, &port))
-			return false;
-		c->port = (int)port;
-	}
+	*port = (int)v;
 	return true;
 }
 
-static int parse_cond(ss_opts *o, char **tok, int n)
-{
-	const char *key = tok[0];
-	bool port = strcmp(key, "dport") == 0 || strcmp(key, "sport") == 0;
-	bool host = strcmp(key, "dst") == 0 || strcmp(key, "src") == 0;
-	cond c = {.dst = key[0] == 'd'};
-	int used = 2;
-	const char *op = n > 1 ? tok[1] : "";
-
-	if (!port && !host) {
-		cli_error("ss: unknown filter '%s' (state, dport, sport, dst, "
-			  "src, and)",
-			  key);
-		return -1;
-	}
-	if (!strcmp(op, "=") || !strcmp(op, "==") || !strcmp(op, "eq")) {
-		used = 3;
-	} else if (!strcmp(op, "!=") || !strcmp(op, "ne") ||
-		   !strcmp(op, "neq")) {
-		c.neg = true;
-		used = 3;
-	} else if (port) {
-		cli_error("ss: %s: expected = or != then :PORT", key);
-		return -1;
-	}
-	if (used > n || !parse_hostport(tok[used - 1], port, &c)) {
-		cli_error("ss: %s: expected %s", key,
-			  port ? ":PORT" : "ADDR[:PORT]");
-		return -1;
-	}
-	if (o->nconds == (int)(sizeof(o->conds) / sizeof(o->conds[0]))) {
-		cli_error("ss: too many conditions");
-		return -1;
-	}
-	o->conds[o->nconds++] = c;
-	return used;
-}
-
-/* The filter's words: conditions joined by `and` (or nothing). */
+/* ss's FILTER: `state NAME` and `exclude NAME` first (several add up;
+ * ss's groups too), then an expression (ss_filter.h). */
 static int parse_filter(ss_opts *o, char **tok, int n)
 {
-	for (int i = 0; i < n;) {
-		if (!strcmp(tok[i], "and") || !strcmp(tok[i], "&&")) {
-			i++;
-		} else if (!strcmp(tok[i], "state")) {
-			unsigned set = i + 1 < n ? state_set(tok[i + 1]) : 0;
-			if (!set) {
-				cli_error("ss: state: unknown state '%s'",
-					  i + 1 < n ? tok[i + 1] : "");
-				return 2;
-			}
-			o->states |= set;
-			i += 2;
-		} else if (!strcmp(tok[i], "or") || !strcmp(tok[i], "not") ||
-			   !strcmp(tok[i], "exclude") || tok[i][0] == '(') {
-			cli_error("ss: '%s' is not supported (only 'and')",
-				  tok[i]);
+	int i = 0;
+
+	while (i < n &&
+	       (!strcmp(tok[i], "state") || !strcmp(tok[i], "exclude"))) {
+		unsigned set = i + 1 < n ? state_set(tok[i + 1]) : 0;
+		if (!set) {
+			cli_error("ss: %s: unknown state '%s'", tok[i],
+				  i + 1 < n ? tok[i + 1] : "");
 			return 2;
-		} else {
-			int used = parse_cond(o, tok + i, n - i);
-			if (used < 0)
-				return 2;
-			i += used;
 		}
+		*(tok[i][0] == 's' ? &o->states : &o->exclude) |= set;
+		i += 2;
 	}
-	return 0;
+	for (int k = i; k < n; k++)
+		if (!strcmp(tok[k], "state") || !strcmp(tok[k], "exclude")) {
+			cli_error("ss: '%s' comes before the expression, as in "
+				  "ss",
+				  tok[k]);
+			return 2;
+		}
+	return ss_expr_parse(&o->expr, tok + i, n - i);
 }
 
 static bool short_flags(ss_opts *o, const char *a)
@@ -318,21 +264,15 @@ static unsigned long long num(const char *line, const char *key)
 static bool parse_row(const char *line, row *r)
 {
 	char buf[64];
-	cond c;
 
 	snprintf(r->line, sizeof(r->line), "%s", line);
 	r->id = num(line, "id");
 	r->state = state_index(field(line, "state", buf, sizeof(buf)));
-	if (r->state < 0 ||
-	    !parse_hostport(field(line, "local", buf, sizeof(buf)), false, &c))
-		return false;
-	r->laddr = c.addr;
-	r->lport = c.port;
-	if (!parse_hostport(field(line, "remote", buf, sizeof(buf)), false, &c))
-		return false;
-	r->raddr = c.addr;
-	r->rport = c.port;
-	return true;
+	return r->state >= 0 &&
+	       parse_end(field(line, "local", buf, sizeof(buf)), &r->laddr,
+			 &r->lport) &&
+	       parse_end(field(line, "remote", buf, sizeof(buf)), &r->raddr,
+			 &r->rport);
 }
 
 static bool selected(const ss_opts *o, const row *r)
@@ -343,18 +283,10 @@ static bool selected(const ss_opts *o, const row *r)
 		set = o->all	     ? ALL_STATES
 		      : o->listening ? BIT(S_LISTEN)
 				     : ALL_STATES & ~BIT(S_LISTEN);
-	if (!(set & BIT(r->state)))
+	if (!(set & ~o->exclude & BIT(r->state)))
 		return false;
-	for (int i = 0; i < o->nconds; i++) {
-		const cond *c = &o->conds[i];
-		uint32_t addr = c->dst ? r->raddr : r->laddr;
-		int port = c->dst ? r->rport : r->lport;
-		bool match = (!c->addr || c->addr == addr) &&
-			     (c->port < 0 || c->port == port);
-		if (match == c->neg)
-			return false;
-	}
-	return true;
+	ss_ends ends = {r->laddr, r->raddr, r->lport, r->rport};
+	return ss_expr_match(&o->expr, &ends);
 }
 
 /* ss's print_ms_timer: "1min", "2.500ms" ... as ss shows them. */

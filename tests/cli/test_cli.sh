@@ -419,11 +419,14 @@ expect_refused 2 "ss: which tern" ss -t
 expect_refused 2 "option '-u' is not supported" ss --control "$work/ctl" -tu
 expect_refused 2 "unknown option '--udp'" ss --control "$work/ctl" --udp
 expect_refused 2 "unknown state 'bogus'" ss --control "$work/ctl" state bogus
-expect_refused 2 "dport: expected = or !=" ss --control "$work/ctl" dport 80
+expect_refused 2 "dport: expected :PORT" ss --control "$work/ctl" dport 80
 expect_refused 2 "dport: expected :PORT" ss --control "$work/ctl" dport = 80
 expect_refused 2 "src: expected ADDR" ss --control "$work/ctl" src 300.1.1.1
-expect_refused 2 "'or' is not supported" ss --control "$work/ctl" \
-  state established or state time-wait
+expect_refused 2 "'state' comes before the expression" ss --control "$work/ctl" \
+  sport = :80 or state time-wait
+expect_refused 2 "exclude: unknown state 'nope'" ss --control "$work/ctl" exclude nope
+expect_refused 2 "expected '\)'" ss --control "$work/ctl" '( sport = :80'
+expect_refused 2 "only = or != compare addresses" ss --control "$work/ctl" dst '>' 10.0.0.1
 expect_refused 2 "unknown filter 'foo'" ss --control "$work/ctl" foo
 expect_refused 1 "--control $work/none: cannot connect: No such file" \
   stat --control "$work/none"
@@ -448,7 +451,8 @@ s.listen(4)
 for body in bodies:
     c, _ = s.accept()
     req = c.makefile().readline()
-    c.sendall(("OK\n" + body + "\n" if req == "stats\n" else "ERR no\n").encode())
+    ok = req in ("stats\n", "ss\n")
+    c.sendall(("OK\n" + body + "\n" if ok else "ERR no\n").encode())
     c.close()
 os.unlink(path)
 PY
@@ -491,6 +495,25 @@ for _ in 1 2 3 4 5 6 7 8; do
 done
 wait "$fake_pid"
 cmp -s "$hist" "$work/hist.before" || fail "stat: a refused answer changed the history"
+
+# tern ss against the stand-in: ss's filter expressions select rows
+ss1='id=1 state=LISTEN local=10.7.0.2:80 remote=0.0.0.0:0 recvq=0 sendq=0
+id=2 state=ESTABLISHED local=10.7.0.2:80 remote=10.7.0.1:40000 recvq=0 sendq=0
+id=3 state=ESTABLISHED local=10.7.0.2:443 remote=192.168.1.9:1022 recvq=0 sendq=0
+id=4 state=TIME_WAIT local=10.7.0.2:80 remote=10.7.0.5:22 recvq=0 sendq=0'
+ports() { awk '{ n = split($4, a, ":"); printf "%s ", a[n] }' "$out"; } # local ports
+fake_control "$work/fake" "$ss1" "$ss1" "$ss1" "$ss1" "$ss1"
+expect_ok ss --control "$work/fake" -H 'sport = :443 or dport < :1024'
+[ "$(ports)" = "443 80 " ] || fail "ss 'sport = :443 or dport < :1024': ports $(ports)"
+expect_ok ss --control "$work/fake" -H '( sport = :80 ) and not dst 10.7.0.0/24'
+[ "$(ports)" = "" ] || fail "ss '( sport = :80 ) and not dst 10.7.0.0/24': ports $(ports)"
+expect_ok ss --control "$work/fake" -H -a 'sport = :80 and !(dport = :22)'
+[ "$(ports)" = "80 80 " ] || fail "ss -a 'sport = :80 and !(dport = :22)': ports $(ports)"
+expect_ok ss --control "$work/fake" -H state established exclude established
+[ "$(ports)" = "" ] || fail "ss state established exclude established: ports $(ports)"
+expect_ok ss --control "$work/fake" -H -a exclude listening dst 10.7.0.0/24
+[ "$(ports)" = "80 80 " ] || fail "ss -a exclude listening dst 10.7.0.0/24: ports $(ports)"
+wait "$fake_pid"
 
 # ---- the command itself ----
 

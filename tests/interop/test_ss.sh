@@ -34,6 +34,12 @@ n=$(grep -c "^ESTAB .*$TADDR:80 *$KADDR:" "$WORK/all" || true)
 [ "$(tss -H state established sport = :80 | wc -l)" -eq 3 ] ||
 	fail "state established and sport = :80 do not select the three"
 [ "$(tss -H sport = :81 | wc -l)" -eq 0 ] || fail "sport = :81 selects some"
+# ss's expressions: the clients' ports are Linux's ephemeral ones
+[ "$(tss -H '( sport = :81 or sport = :80 ) and not dport < :1024' | wc -l)" -eq 3 ] ||
+	fail "an or/not/parentheses filter does not select the three"
+[ "$(tss -H state established "dst $KADDR/32" '||' dport = :1 | wc -l)" -eq 3 ] ||
+	fail "dst ADDR/32 || dport = :1 does not select the three"
+[ "$(tss -H exclude established | wc -l)" -eq 0 ] || fail "exclude established lists some"
 tss -l | grep -q "^LISTEN .*:80" || fail "-l: no listener: $(tss -l)"
 tss -H -l | grep -q ESTAB && fail "-l lists connections"
 tss -i -H state established | grep -q 'rtt:' || fail "-i: no rtt"
