@@ -20,6 +20,11 @@ int cmd_draw(int argc, char **argv);
  * of an OK response (malloc'ed), or NULL with the reason printed
  * (cmd_stat.c). */
 char *cli_control_query(const char *path, const char *request);
+/* The same, and the credentials of the process that answered (pid, uid;
+ * zeros if the kernel does not say). */
+struct ucred;
+char *cli_control_query_from(const char *path, const char *request,
+			     struct ucred *server);
 
 /* Argument helpers: each prints the reason and returns false on a bad
  * value. `what` names the option in messages (cli_parse_u64: NULL for

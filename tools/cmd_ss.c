@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cli.h"
 #include "ss_filter.h"
@@ -34,8 +35,11 @@ enum { S_CLOSED, S_LISTEN, S_SYN_SENT, S_SYN_RECV, S_ESTAB, S_TIME_WAIT = 10 };
 typedef struct ss_opts {
 	const char *control;
 	bool all, listening, options, info, summary, no_header, kill;
-	unsigned states;  /* from `state` filters, 0: by -a/-l */
-	unsigned exclude; /* from `exclude` filters */
+	bool extended, memory, processes, oneline;
+	struct ucred server; /* who answered (for -e and -p) */
+	char comm[32];	     /* its name (for -p) */
+	unsigned states;     /* from `state` filters, 0: by -a/-l */
+	unsigned exclude;    /* from `exclude` filters */
 	ss_expr expr;
 } ss_opts;
 
@@ -51,12 +55,17 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: tern ss --control PATH [-t] [-a|-l] [-n] [-o] [-i] "
-		"[-s] [-H] [-K] [FILTER]\n\n"
+		"[-m] [-e] [-p] [-O]\n"
+		"               [-s] [-H] [-K] [FILTER]\n\n"
 		"  -a all, -l listening only (default: not listening), -o "
 		"timers, -i TCP\n"
-		"  internals, -s summary, -H no header, -K reset what matches;"
-		" -t and -n\n"
-		"  are accepted (TCP, numeric is all there is).\n"
+		"  internals, -m socket memory, -e uid and sk (the id -K "
+		"takes), -p the\n"
+		"  process, -O one line each, -s summary, -H no header, -K "
+		"reset what\n"
+		"  matches; -t, -n and -4 are accepted (TCP, numeric and IPv4 "
+		"are all\n"
+		"  there is).\n"
 		"FILTER: ['state NAME'...] ['exclude NAME'...] [EXPRESSION], "
 		"as in ss:\n"
 		"  'dport|sport [OP] :PORT', 'dst|src [=|!=] "
@@ -169,6 +178,18 @@ static bool short_flags(ss_opts *o, const char *a)
 		case 'K':
 			o->kill = true;
 			break;
+		case 'e':
+			o->extended = true;
+			break;
+		case 'm':
+			o->memory = true;
+			break;
+		case 'p':
+			o->processes = true;
+			break;
+		case 'O':
+			o->oneline = true;
+			break;
 		default:
 			cli_error("ss: option '-%c' is not supported", *p);
 			return false;
@@ -180,10 +201,13 @@ static bool short_flags(ss_opts *o, const char *a)
 static int parse_ss(ss_opts *o, int argc, char **argv)
 {
 	static const char *const longs[][2] = {
-		{"--tcp", "-t"},       {"--numeric", "-n"},   {"--all", "-a"},
-		{"--listening", "-l"}, {"--options", "-o"},   {"--info", "-i"},
-		{"--summary", "-s"},   {"--no-header", "-H"}, {"--kill", "-K"},
-		{"--ipv4", "-4"},
+		{"--tcp", "-t"},       {"--numeric", "-n"},
+		{"--all", "-a"},       {"--listening", "-l"},
+		{"--options", "-o"},   {"--info", "-i"},
+		{"--summary", "-s"},   {"--no-header", "-H"},
+		{"--kill", "-K"},      {"--ipv4", "-4"},
+		{"--extended", "-e"},  {"--memory", "-m"},
+		{"--processes", "-p"}, {"--oneline", "-O"},
 	};
 	int i = 1;
 
@@ -313,35 +337,79 @@ static void ms_timer(char *buf, size_t size, unsigned long long ms)
 		snprintf(buf + n, size - n, "%03llums", msec);
 }
 
+/* -p: the process that holds every connection, tern itself (its
+ * connections are no descriptors of its own: no fd=). */
+static void print_process(const ss_opts *o)
+{
+	if (o->server.pid)
+		printf(" users:((\"%s\",pid=%d))", o->comm, (int)o->server.pid);
+}
+
+/* -e: the owner's uid, no inode (no kernel socket), and the connection's
+ * id as sk (what kill takes). */
+static void print_extended(const ss_opts *o, const row *r)
+{
+	printf(" uid:%u ino:0 sk:%llx", (unsigned)o->server.uid, r->id);
+}
+
+/* -m: ss's skmem from the buffers' use and sizes: r/rb the receive side,
+ * t/tb and w the send side; tern keeps no other kinds. */
+static void print_memory(const row *r, const char *sep)
+{
+	char b[64];
+	unsigned long long su = 0, ss = 0, ru = 0, rs = 0;
+
+	if (!*field(r->line, "snd_buf", b, sizeof(b)))
+		return;
+	sscanf(b, "%llu/%llu", &su, &ss);
+	sscanf(field(r->line, "rcv_buf", b, sizeof(b)), "%llu/%llu", &ru, &rs);
+	printf("%sskmem:(r%llu,rb%llu,t%llu,tb%llu,f0,w%llu,o0,bl0,d0)", sep,
+	       ru, rs, su, ss, su);
+}
+
+static void print_info(const row *r, const char *sep)
+{
+	char b[64];
+	unsigned long long mss = num(r->line, "mss");
+	unsigned long long ss = num(r->line, "ssthresh");
+
+	if (!*field(r->line, "cc", b, sizeof(b)))
+		return;
+	mss = mss ? mss : 1;
+	printf("%s%s rto:%g rtt:%g/%g mss:%llu cwnd:%llu", sep, b,
+	       num(r->line, "rto_us") / 1000.0, num(r->line, "rtt_us") / 1000.0,
+	       num(r->line, "rttvar_us") / 1000.0, mss,
+	       num(r->line, "cwnd") / mss);
+	if (ss < 0x7fffffffull)
+		printf(" ssthresh:%llu", ss / mss);
+	printf(" bytes_acked:%llu bytes_received:%llu retrans:%llu/%llu",
+	       num(r->line, "bytes_acked"), num(r->line, "bytes_received"),
+	       num(r->line, "retrans"), num(r->line, "total_retrans"));
+	printf(" snd_buf:%s", field(r->line, "snd_buf", b, sizeof(b)));
+	printf(" rcv_buf:%s", field(r->line, "rcv_buf", b, sizeof(b)));
+}
+
+/* After the columns, in ss's order: -p, -o, -e on the row's line, then
+ * -m and -i on lines of their own (on the same line with -O). */
 static void print_extras(const ss_opts *o, const row *r)
 {
+	const char *sep = o->oneline ? " " : "\n\t ";
 	char b[64], t[32];
 
+	if (o->processes)
+		print_process(o);
 	if (o->options &&
 	    strcmp(field(r->line, "timer", b, sizeof(b)), "off")) {
 		ms_timer(t, sizeof(t), num(r->line, "expires_ms"));
 		printf(" timer:(%s,%s,%llu)", b, t,
 		       num(r->line, "timer_count"));
 	}
-	if (o->info && *field(r->line, "cc", b, sizeof(b))) {
-		unsigned long long mss = num(r->line, "mss");
-		unsigned long long ss = num(r->line, "ssthresh");
-		mss = mss ? mss : 1;
-		printf("\n\t %s rto:%g rtt:%g/%g mss:%llu cwnd:%llu", b,
-		       num(r->line, "rto_us") / 1000.0,
-		       num(r->line, "rtt_us") / 1000.0,
-		       num(r->line, "rttvar_us") / 1000.0, mss,
-		       num(r->line, "cwnd") / mss);
-		if (ss < 0x7fffffffull)
-			printf(" ssthresh:%llu", ss / mss);
-		printf(" bytes_acked:%llu bytes_received:%llu "
-		       "retrans:%llu/%llu",
-		       num(r->line, "bytes_acked"),
-		       num(r->line, "bytes_received"), num(r->line, "retrans"),
-		       num(r->line, "total_retrans"));
-		printf(" snd_buf:%s", field(r->line, "snd_buf", b, sizeof(b)));
-		printf(" rcv_buf:%s", field(r->line, "rcv_buf", b, sizeof(b)));
-	}
+	if (o->extended)
+		print_extended(o, r);
+	if (o->memory)
+		print_memory(r, sep);
+	if (o->info)
+		print_info(r, sep);
 	putchar('\n');
 }
 
@@ -429,6 +497,21 @@ static int list_rows(const ss_opts *o, row *rows, size_t n)
 	return status;
 }
 
+/* The answering process's name, as ss shows it (its comm). */
+static void process_name(ss_opts *o)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(o->comm, sizeof(o->comm), "tern");
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)o->server.pid);
+	if (o->server.pid && (f = fopen(path, "r"))) {
+		if (fgets(o->comm, sizeof(o->comm), f))
+			o->comm[strcspn(o->comm, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
 int cmd_ss(int argc, char **argv)
 {
 	ss_opts o = {0};
@@ -436,9 +519,10 @@ int cmd_ss(int argc, char **argv)
 
 	if (r)
 		return r;
-	char *body = cli_control_query(o.control, "ss");
+	char *body = cli_control_query_from(o.control, "ss", &o.server);
 	if (!body)
 		return 1;
+	process_name(&o);
 	size_t n = 0, cap = 64;
 	row *rows = malloc(cap * sizeof(*rows));
 	for (char *save, *line = strtok_r(body, "\n", &save); rows && line;

@@ -144,12 +144,23 @@ static char *read_all(int fd, const char *path)
 
 char *cli_control_query(const char *path, const char *request)
 {
+	return cli_control_query_from(path, request, NULL);
+}
+
+char *cli_control_query_from(const char *path, const char *request,
+			     struct ucred *server)
+{
 	int fd = connect_to(path);
 	char line[256];
 	char *resp = NULL;
+	socklen_t len_cred = sizeof(*server);
 
 	if (fd < 0)
 		return NULL;
+	/* the process that answers: the kernel says who it is */
+	if (server &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, server, &len_cred) != 0)
+		memset(server, 0, sizeof(*server));
 	int len = snprintf(line, sizeof(line), "%s\n", request);
 	ssize_t sent = send(fd, line, (size_t)len, MSG_NOSIGNAL);
 	/* A server that refused us (ERR busy) may have closed before our

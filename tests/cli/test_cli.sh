@@ -498,11 +498,11 @@ cmp -s "$hist" "$work/hist.before" || fail "stat: a refused answer changed the h
 
 # tern ss against the stand-in: ss's filter expressions select rows
 ss1='id=1 state=LISTEN local=10.7.0.2:80 remote=0.0.0.0:0 recvq=0 sendq=0
-id=2 state=ESTABLISHED local=10.7.0.2:80 remote=10.7.0.1:40000 recvq=0 sendq=0
+id=2 state=ESTABLISHED local=10.7.0.2:80 remote=10.7.0.1:40000 recvq=5 sendq=10 cc=cubic rtt_us=1500 rttvar_us=700 rto_us=201000 mss=1448 cwnd=14480 ssthresh=2147483647 snd_buf=10/87040 rcv_buf=5/131072
 id=3 state=ESTABLISHED local=10.7.0.2:443 remote=192.168.1.9:1022 recvq=0 sendq=0
 id=4 state=TIME_WAIT local=10.7.0.2:80 remote=10.7.0.5:22 recvq=0 sendq=0'
 ports() { awk '{ n = split($4, a, ":"); printf "%s ", a[n] }' "$out"; } # local ports
-fake_control "$work/fake" "$ss1" "$ss1" "$ss1" "$ss1" "$ss1"
+fake_control "$work/fake" "$ss1" "$ss1" "$ss1" "$ss1" "$ss1" "$ss1" "$ss1"
 expect_ok ss --control "$work/fake" -H 'sport = :443 or dport < :1024'
 [ "$(ports)" = "443 80 " ] || fail "ss 'sport = :443 or dport < :1024': ports $(ports)"
 expect_ok ss --control "$work/fake" -H '( sport = :80 ) and not dst 10.7.0.0/24'
@@ -513,6 +513,19 @@ expect_ok ss --control "$work/fake" -H state established exclude established
 [ "$(ports)" = "" ] || fail "ss state established exclude established: ports $(ports)"
 expect_ok ss --control "$work/fake" -H -a exclude listening dst 10.7.0.0/24
 [ "$(ports)" = "80 80 " ] || fail "ss -a exclude listening dst 10.7.0.0/24: ports $(ports)"
+# -p names the process that answered (the kernel's SO_PEERCRED), -e its
+# uid and each connection's id as sk, -m the buffers as skmem; -O keeps
+# each connection on one line
+expect_ok ss --control "$work/fake" -H -p -e -m sport = :80 and dport = :40000
+comm=$(cat "/proc/$fake_pid/comm")
+head -n 1 "$out" | grep -qF "users:((\"$comm\",pid=$fake_pid))" ||
+  fail "ss -p: not users:((\"$comm\",pid=$fake_pid)): $(cat "$out")"
+head -n 1 "$out" | grep -qE " uid:$(id -u) ino:0 sk:2( |$)" || fail "ss -e: $(cat "$out")"
+[ "$(sed -n 2p "$out")" = "$(printf '\t skmem:(r5,rb131072,t10,tb87040,f0,w10,o0,bl0,d0)')" ] ||
+  fail "ss -m: $(cat "$out")"
+expect_ok ss --control "$work/fake" -H -O -m -i sport = :80 and dport = :40000
+[ "$(wc -l <"$out")" -eq 1 ] && grep -q 'skmem:(r5,.* cubic rto:201 rtt:1.5/0.7 mss:1448 cwnd:10' "$out" ||
+  fail "ss -O -m -i: $(cat "$out")"
 wait "$fake_pid"
 
 # ---- the command itself ----

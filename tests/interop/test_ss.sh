@@ -43,6 +43,13 @@ n=$(grep -c "^ESTAB .*$TADDR:80 *$KADDR:" "$WORK/all" || true)
 tss -l | grep -q "^LISTEN .*:80" || fail "-l: no listener: $(tss -l)"
 tss -H -l | grep -q ESTAB && fail "-l lists connections"
 tss -i -H state established | grep -q 'rtt:' || fail "-i: no rtt"
+# -p: the tern process itself (the kernel's SO_PEERCRED); -m: skmem with
+# the receive buffer's size; -e: the connection's id, which -K takes
+tss -p -H state established | grep -q "users:((\"tern\",pid=$TERN_PID))" ||
+	fail "-p: not tern's pid $TERN_PID: $(tss -p -H state established)"
+tss -m -O -H state established | grep -qE 'skmem:\(r[0-9]+,rb[1-9][0-9]*,t' ||
+	fail "-m: $(tss -m -O -H state established)"
+tss -e -H state established | grep -qE ' uid:0 ino:0 sk:[0-9a-f]+' || fail "-e: $(tss -e -H)"
 tss -i -H state established | grep -q 'cwnd:' || fail "-i: no cwnd"
 tss -s | grep -qi 'estab 3' || fail "-s: $(tss -s)"
 
